@@ -1,0 +1,59 @@
+// One HTTP request over libcurl, with a deadline, an optional abort flag and an optional
+// streaming callback. No retries and no endpoint choice here: callers decide (see etcd_http.hpp).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace esetcd {
+
+struct TlsOptions {
+  std::string caFile;    // empty: probe the usual bundle paths (see tlsCaCandidates)
+  std::string certFile;  // client certificate for mTLS, optional
+  std::string keyFile;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::string body;
+  std::string contentType;           // e.g. "application/json"
+  std::vector<std::string> headers;  // "Name: value"
+  std::chrono::milliseconds timeout{2000};
+  // Called with each chunk of the body as it arrives; return false to stop reading early
+  // (used by watches). When set, HttpResponse::body stays empty.
+  std::function<bool(std::string_view)> onData;
+};
+
+enum class HttpOutcome {
+  Ok,         // a complete HTTP response (any status)
+  Stopped,    // onData returned false: the caller has what it wanted
+  Transport,  // could not connect, reset, TLS failure, DNS failure
+  Timeout,    // deadline passed
+  Aborted,    // the abort flag was raised
+};
+
+struct HttpResponse {
+  HttpOutcome outcome = HttpOutcome::Transport;
+  long status = 0;
+  std::string body;
+  std::string error;  // libcurl's message for Transport/Timeout
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+};
+
+// The CA bundle paths probed, in order, when TlsOptions::caFile is empty: Debian/Ubuntu/Wolfi,
+// RHEL/UBI, Alpine/macOS-style. A static OpenSSL only knows its build-time path otherwise.
+const std::vector<std::string>& tlsCaCandidates();
+
+// Performs one request. Thread-safe: each call uses its own easy handle. `abort` may be null.
+HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
+                         const std::atomic<bool>* abort = nullptr);
+
+// Must run once, before any thread exists (curl_global_init is not thread-safe).
+void httpGlobalInit();
+
+}  // namespace esetcd

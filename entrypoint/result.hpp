@@ -1,0 +1,52 @@
+// Result<T>: a value or an Error that keeps transport failure, timeout, HTTP status and etcd's own
+// error apart, so callers can decide between "rotate endpoint", "retry later" and "give up".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace esetcd {
+
+enum class ErrorKind {
+  Transport,  // connection refused, DNS, TLS: the endpoint is unusable right now
+  Timeout,    // the request took longer than its deadline
+  Status,     // the server answered with an unexpected HTTP status
+  Etcd,       // etcd answered with an error body (gRPC code or v2 errorCode in `code`)
+  Malformed,  // the answer could not be parsed
+  LeaseLost,  // a lease or TTL key expired: grant a new one and put again
+  Compacted,  // a watch asked for a compacted revision: list again, then watch
+  Aborted,    // the caller asked us to stop
+};
+
+const char* toString(ErrorKind kind);
+
+struct Error {
+  ErrorKind kind = ErrorKind::Transport;
+  std::string message;
+  long code = 0;  // HTTP status, gRPC code or v2 errorCode, depending on kind
+};
+
+// The empty value of a Result<Unit>.
+struct Unit {};
+
+template <typename T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(Error error) : error_(std::move(error)) {}  // NOLINT: implicit on purpose
+
+  bool ok() const { return value_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const T& value() const { return *value_; }
+  T& value() { return *value_; }
+  const T& operator*() const { return *value_; }
+  const T* operator->() const { return &*value_; }
+  const Error& error() const { return error_; }
+
+ private:
+  std::optional<T> value_;
+  Error error_;
+};
+
+}  // namespace esetcd

@@ -1,0 +1,5 @@
+#include "supervisor.hpp"
+
+namespace esetcd {
+sigset_t blockAsyncSignals() { sigset_t s; sigemptyset(&s); return s; }
+}  // namespace esetcd
