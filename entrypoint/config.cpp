@@ -1,1 +1,515 @@
-// placeholder until implemented
+#include "config.hpp"
+
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "exit_codes.hpp"
+
+extern char** environ;
+
+namespace esetcd {
+namespace {
+
+using Errors = std::vector<std::string>;
+
+// One row of the settings table: the env name is the source of truth; the flag is derived
+// (ETCD_TTL -> --etcd-ttl) so the two can never drift apart.
+struct Setting {
+  const char* env;
+  const char* defaultValue;  // applied when neither env nor flag gives one; "" = derived later
+  const char* shownDefault;  // for --help when it differs from defaultValue
+  const char* help;
+  // Parses `value` into the config; returns an error text ("must be ...") or "".
+  std::function<std::string(Config&, const std::string&)> apply;
+};
+
+std::string flagFor(const std::string& env) {
+  std::string flag = env;
+  std::transform(flag.begin(), flag.end(), flag.begin(), [](unsigned char c) {
+    return c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  });
+  return flag;
+}
+
+bool parseInt(const std::string& text, long min, long max, int& out) {
+  if (text.empty() || text.size() > 10) return false;
+  if (!std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  long v = std::stol(text);
+  if (v < min || v > max) return false;
+  out = static_cast<int>(v);
+  return true;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    out.push_back(item);
+  }
+  return out;
+}
+
+std::string checkEndpoint(const std::string& url) {
+  try {
+    Poco::URI uri(url);
+    if (uri.getScheme() != "http" && uri.getScheme() != "https")
+      return "scheme must be http or https";
+    if (uri.getHost().empty()) return "has no host";
+    if (!uri.getPath().empty() && uri.getPath() != "/") return "must not have a path";
+  } catch (const Poco::Exception& e) {
+    return e.displayText();
+  }
+  return "";
+}
+
+std::string applyDuration(Millis& out, const std::string& v, Millis min, const char* what) {
+  if (!parseDuration(v, out)) return "must be a duration such as 500ms, 5s or 2m";
+  if (out < min) return std::string("must be at least ") + what;
+  return "";
+}
+
+std::string applyPort(int& out, const std::string& v) {
+  return parseInt(v, 1, 65535, out) ? "" : "must be a port number from 1 to 65535";
+}
+
+std::string applyOneOf(std::string& out, const std::string& v, std::vector<std::string> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return "must be one of " + list;
+  }
+  out = v;
+  return "";
+}
+
+std::string applyKeyPrefix(std::string& out, const std::string& v) {
+  if (v.empty() || v[0] != '/') return "must start with /";
+  if (v.size() > 1 && v.back() == '/') return "must not end with /";
+  if (v.find_first_of(" \t\n") != std::string::npos) return "must not contain white space";
+  out = v;
+  return "";
+}
+
+std::string applyNodeName(Config& c, const std::string& v) {
+  if (v.empty()) return "must not be empty";
+  for (size_t open = v.find('{'); open != std::string::npos; open = v.find('{', open + 1)) {
+    size_t close = v.find('}', open);
+    if (close == std::string::npos) return "has an unclosed {";
+    std::string field = v.substr(open + 1, close - open - 1);
+    if (field != "hostname" && field != "ip")
+      return "knows only {hostname} and {ip}, not {" + field + "}";
+  }
+  c.nodeNameTemplate = v;
+  return "";
+}
+
+std::string applyHost(std::string& out, const std::string& v) {
+  if (v.find_first_of(" \t\n/,") != std::string::npos)
+    return "must be a host name or an IP address";
+  out = v;
+  return "";
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {"ETCD_ENDPOINTS", "http://127.0.0.1:2379", nullptr,
+       "Comma-separated etcd client URLs; tried in turn on transport errors.",
+       [](Config& c, const std::string& v) -> std::string {
+         c.etcdEndpoints.clear();
+         for (const auto& url : splitList(v)) {
+           std::string why = checkEndpoint(url);
+           if (!why.empty()) return "'" + url + "' " + why;
+           c.etcdEndpoints.push_back(url);
+         }
+         return c.etcdEndpoints.empty() ? "must name at least one URL" : "";
+       }},
+      {"ETCD_API", "auto", nullptr, "etcd API: auto (v3 when its JSON gateway answers), v3 or v2.",
+       [](Config& c, const std::string& v) {
+         return applyOneOf(c.etcdApi, v, {"auto", "v3", "v2"});
+       }},
+      {"ETCD_PREFIX", "/services/elasticsearch", nullptr,
+       "Directory of the registrations of healthy nodes (key = publish host).",
+       [](Config& c, const std::string& v) { return applyKeyPrefix(c.prefix, v); }},
+      {"ETCD_STATE_PREFIX", "", "/es-etcd-entrypoint<ETCD_PREFIX>",
+       "Directory for everything else kept in etcd (announcements, bootstrap state).",
+       [](Config& c, const std::string& v) {
+         return v.empty() ? "" : applyKeyPrefix(c.statePrefix, v);
+       }},
+      {"ETCD_TTL", "20", nullptr, "Seconds a registration lives without a refresh (>= 2).",
+       [](Config& c, const std::string& v) {
+         return parseInt(v, 2, 86400, c.ttlSeconds)
+                    ? ""
+                    : "must be a whole number of seconds from 2 to 86400";
+       }},
+      {"ETCD_TIMEOUT", "2s", nullptr, "Deadline of one etcd request.",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.etcdTimeout, v, Millis(100), "100ms");
+       }},
+      {"ETCD_START_TIMEOUT", "30s", nullptr,
+       "How long to retry etcd at start before using the cached peer list (0 = try once).",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.etcdStartTimeout, v, Millis(0), "0s");
+       }},
+      {"ETCD_USERNAME", "", nullptr, "etcd user for v3 authentication.",
+       [](Config& c, const std::string& v) {
+         c.etcdUsername = v;
+         return std::string();
+       }},
+      {"ETCD_PASSWORD", "", nullptr, "etcd password (or ETCD_PASSWORD_FILE); never logged.",
+       [](Config& c, const std::string& v) {
+         c.etcdPassword = v;
+         return std::string();
+       }},
+      {"ETCD_CA_FILE", "", "probed", "CA bundle for https endpoints; default: the system bundle.",
+       [](Config& c, const std::string& v) {
+         c.tls.caFile = v;
+         return std::string();
+       }},
+      {"ETCD_CERT_FILE", "", nullptr, "Client certificate for etcd mTLS.",
+       [](Config& c, const std::string& v) {
+         c.tls.certFile = v;
+         return std::string();
+       }},
+      {"ETCD_KEY_FILE", "", nullptr, "Client key for etcd mTLS.",
+       [](Config& c, const std::string& v) {
+         c.tls.keyFile = v;
+         return std::string();
+       }},
+      {"ES_NODE_NAME", "{hostname}", nullptr, "Node name; {hostname} and {ip} are replaced.",
+       applyNodeName},
+      {"ES_PUBLISH_HOST", "", "detected",
+       "Address peers reach this node at (network.publish_host).",
+       [](Config& c, const std::string& v) { return applyHost(c.publishHost, v); }},
+      {"ES_HTTP_PORT", "9200", nullptr, "HTTP port of the node (http.port); probed for health.",
+       [](Config& c, const std::string& v) { return applyPort(c.httpPort, v); }},
+      {"ES_TRANSPORT_PORT", "9300", nullptr, "Transport port the node listens on.",
+       [](Config& c, const std::string& v) { return applyPort(c.transportPort, v); }},
+      {"ES_TRANSPORT_PUBLISH_PORT", "", "ES_TRANSPORT_PORT",
+       "Transport port peers use, when a port mapping differs (transport.publish_port).",
+       [](Config& c, const std::string& v) {
+         return v.empty() ? "" : applyPort(c.transportPublishPort, v);
+       }},
+      {"ES_CLUSTER_NAME", "", nullptr,
+       "cluster.name; also read from the image's cluster.name variable.",
+       [](Config& c, const std::string& v) { return applyHost(c.clusterName, v); }},
+      {"ES_DISTRIBUTION", "auto", nullptr, "auto, elasticsearch or opensearch.",
+       [](Config& c, const std::string& v) {
+         return applyOneOf(c.distribution, v, {"auto", "elasticsearch", "opensearch"});
+       }},
+      {"ES_VERSION", "", "detected", "Version, e.g. 8.15.0; detected from ES_HOME/lib.",
+       [](Config& c, const std::string& v) {
+         c.version = v;
+         return std::string();
+       }},
+      {"ES_HOME", "/usr/share/elasticsearch", nullptr, "Installation directory.",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v[0] != '/') return std::string("must be an absolute path");
+         c.esHome = v;
+         return std::string();
+       }},
+      {"ES_PATH_CONF", "", "<ES_HOME>/config",
+       "Config directory; unicast_hosts.txt is written here.",
+       [](Config& c, const std::string& v) {
+         c.esPathConf = v;
+         return std::string();
+       }},
+      {"STATE_DIR", "", "<ES_HOME>/data", "Where the last peer list is cached for etcd outages.",
+       [](Config& c, const std::string& v) {
+         c.stateDir = v;
+         return std::string();
+       }},
+      {"ES_HEALTH_URL", "", "http://127.0.0.1:<ES_HTTP_PORT>",
+       "Base URL of the local node for health probes.",
+       [](Config& c, const std::string& v) -> std::string {
+         if (v.empty()) return "";
+         std::string why = checkEndpoint(v);
+         if (!why.empty()) return why;
+         c.healthUrl = v;
+         return "";
+       }},
+      {"ES_BOOTSTRAP_EXPECT", "3", nullptr,
+       "Master-eligible nodes of a brand-new cluster (1 for a single-node dev cluster).",
+       [](Config& c, const std::string& v) {
+         return parseInt(v, 1, 99, c.bootstrapExpect) ? "" : "must be a whole number from 1 to 99";
+       }},
+      {"HEALTH_INTERVAL", "5s", nullptr, "Time between health probes (and registration refreshes).",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.healthInterval, v, Millis(100), "100ms");
+       }},
+      {"HEALTH_TIMEOUT", "2s", nullptr, "Deadline of one health probe.",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.healthTimeout, v, Millis(50), "50ms");
+       }},
+      {"HEALTH_FAILURES", "3", nullptr,
+       "Consecutive failed probes before the registration is deleted.",
+       [](Config& c, const std::string& v) {
+         return parseInt(v, 1, 1000, c.healthFailures) ? ""
+                                                       : "must be a whole number from 1 to 1000";
+       }},
+      {"STOP_GRACE", "20s", nullptr,
+       "How long Elasticsearch may take to stop after SIGTERM before SIGKILL; keep it below the "
+       "stop timeout of docker/systemd.",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.stopGrace, v, Millis(0), "0s");
+       }},
+      {"ES_PASS_SETTINGS", "auto", nullptr,
+       "Append the -E settings to the command: auto (only for Elasticsearch start scripts), "
+       "always, never.",
+       [](Config& c, const std::string& v) -> std::string {
+         std::string mode;
+         std::string why = applyOneOf(mode, v, {"auto", "always", "never"});
+         c.passSettings = mode == "always"  ? PassSettings::Always
+                          : mode == "never" ? PassSettings::Never
+                                            : PassSettings::Auto;
+         return why;
+       }},
+      {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
+       [](Config& c, const std::string& v) -> std::string {
+         auto level = parseLogLevel(v);
+         if (!level) return "must be error, warn, info or debug";
+         c.logLevel = *level;
+         return "";
+       }},
+  };
+  return table;
+}
+
+Poco::Util::OptionSet optionSet() {
+  Poco::Util::OptionSet options;
+  options.addOption(Poco::Util::Option("help", "h", "Print this help and exit."));
+  options.addOption(Poco::Util::Option("version", "V", "Print the version and exit."));
+  for (const auto& s : settings()) {
+    std::string help = std::string(s.help) + " [env " + s.env;
+    std::string shown = s.shownDefault ? s.shownDefault : s.defaultValue;
+    if (!shown.empty()) help += ", default " + shown;
+    help += "]";
+    options.addOption(Poco::Util::Option(flagFor(s.env), "", help)
+                          .argument("VALUE")
+                          .required(false)
+                          .repeatable(false));
+  }
+  return options;
+}
+
+// Values in the official image's own form that mean one of our settings: the image's start script
+// would pass them as -E too, so we take them over and drop them from the child's environment.
+const std::vector<std::pair<std::string, std::string>>& officialAliases() {
+  static const std::vector<std::pair<std::string, std::string>> aliases = {
+      {"cluster.name", "ES_CLUSTER_NAME"},
+      {"node.name", "ES_NODE_NAME"},
+      {"network.publish_host", "ES_PUBLISH_HOST"},
+      {"http.port", "ES_HTTP_PORT"},
+      {"transport.port", "ES_TRANSPORT_PORT"},
+      {"transport.publish_port", "ES_TRANSPORT_PUBLISH_PORT"},
+  };
+  return aliases;
+}
+
+// Fills `chosen` with the layered value of each setting and records absorbed official vars.
+void layerOfficialEnv(const Env& env, std::map<std::string, std::string>& chosen,
+                      std::vector<std::string>& absorbed) {
+  for (const auto& [name, value] : env) {
+    std::string setting = name;
+    if (name.rfind("ES_SETTING_", 0) == 0) setting = decodeEsSettingName(name);
+    for (const auto& [official, ours] : officialAliases()) {
+      if (setting != official) continue;
+      chosen[ours] = value;
+      absorbed.push_back(name);
+    }
+  }
+}
+
+void addDerivedDefaults(Config& c) {
+  if (c.statePrefix.empty()) c.statePrefix = "/es-etcd-entrypoint" + c.prefix;
+  if (c.transportPublishPort == 0) c.transportPublishPort = c.transportPort;
+  if (c.esPathConf.empty()) c.esPathConf = c.esHome + "/config";
+  if (c.stateDir.empty()) c.stateDir = c.esHome + "/data";
+  if (c.healthUrl.empty()) c.healthUrl = "http://127.0.0.1:" + std::to_string(c.httpPort);
+  while (c.healthUrl.size() > 1 && c.healthUrl.back() == '/') c.healthUrl.pop_back();
+}
+
+std::string describe(const std::string& env, const std::string& value) {
+  return env + " (--" + flagFor(env) + ") = \"" + value + "\"";
+}
+
+// Rules between settings, checked once every single value is known to be valid.
+void crossCheck(const Config& c, Errors& errors) {
+  // A healthy node refreshes after every probe; the refresh must land before the TTL runs out
+  // even when one probe and one etcd request both take their whole deadline.
+  auto ttl = std::chrono::seconds(c.ttlSeconds);
+  if (c.healthInterval + 2 * c.healthTimeout >= ttl) {
+    errors.push_back(describe("ETCD_TTL", std::to_string(c.ttlSeconds)) +
+                     ": must exceed HEALTH_INTERVAL + 2 x HEALTH_TIMEOUT (" +
+                     std::to_string((c.healthInterval + 2 * c.healthTimeout).count()) + " ms)");
+  }
+  if (c.etcdTimeout >= ttl) {
+    errors.push_back(describe("ETCD_TIMEOUT", std::to_string(c.etcdTimeout.count()) + "ms") +
+                     ": must be shorter than ETCD_TTL");
+  }
+  if (c.tls.certFile.empty() != c.tls.keyFile.empty()) {
+    errors.push_back(describe("ETCD_CERT_FILE", c.tls.certFile) +
+                     ": ETCD_CERT_FILE and ETCD_KEY_FILE go together");
+  }
+}
+
+// Splits argv into flag values and the command; records Poco's parse errors.
+void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::string>& flags,
+               Config& c, Errors& errors) {
+  Poco::Util::OptionSet options = optionSet();
+  Poco::Util::OptionProcessor processor(options);
+  processor.setUnixStyle(true);
+  std::string pending;  // a flag whose value is the next argument ("--etcd-ttl 30")
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--" && pending.empty()) {
+      c.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      return;
+    }
+    std::string name, value;
+    try {
+      if (!processor.process(args[i], name, value)) {
+        c.command.assign(args.begin() + static_cast<long>(i), args.end());
+        return;
+      }
+    } catch (const Poco::Exception& e) {
+      errors.push_back("argument \"" + args[i] + "\": " + e.displayText());
+      continue;
+    }
+    pending = name.empty() ? args[i] : "";
+    if (name == "help")
+      c.showHelp = true;
+    else if (name == "version")
+      c.showVersion = true;
+    else if (!name.empty())
+      flags[name] = value;
+  }
+  if (!pending.empty()) errors.push_back("argument \"" + pending + "\": missing value");
+}
+
+}  // namespace
+
+bool parseDuration(const std::string& text, Millis& out) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 9) return false;
+  long n = std::stol(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  if (unit == "ms")
+    out = Millis(n);
+  else if (unit == "s" || unit.empty())
+    out = Millis(n * 1000);
+  else if (unit == "m")
+    out = Millis(n * 60000);
+  else
+    return false;
+  return true;
+}
+
+std::string decodeEsSettingName(const std::string& envName) {
+  std::string rest = envName.substr(std::string("ES_SETTING_").size());
+  std::string out;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '_' && i + 1 < rest.size() && rest[i + 1] == '_') {
+      out += '_';
+      ++i;
+    } else if (rest[i] == '_') {
+      out += '.';
+    } else {
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(rest[i])));
+    }
+  }
+  return out;
+}
+
+ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
+                          FileReader readFile) {
+  ConfigOutcome out;
+  Config& c = out.config;
+  std::map<std::string, std::string> flags;
+  parseArgs(args, flags, c, out.errors);
+
+  std::map<std::string, std::string> chosen;
+  for (const auto& s : settings()) {
+    if (*s.defaultValue) chosen[s.env] = s.defaultValue;
+  }
+  layerOfficialEnv(env, chosen, c.absorbedEnv);
+  if (auto it = env.find("ETCD_PASSWORD_FILE"); it != env.end()) {
+    bool ok = false;
+    std::string secret = readFile(it->second, ok);
+    if (!ok) out.errors.push_back(describe("ETCD_PASSWORD_FILE", it->second) + ": cannot be read");
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    chosen["ETCD_PASSWORD"] = secret;
+  }
+  for (const auto& s : settings()) {
+    if (auto it = env.find(s.env); it != env.end()) chosen[s.env] = it->second;
+    if (auto it = flags.find(flagFor(s.env)); it != flags.end()) chosen[s.env] = it->second;
+  }
+  for (const auto& s : settings()) {
+    auto it = chosen.find(s.env);
+    if (it == chosen.end()) continue;
+    std::string why = s.apply(c, it->second);
+    if (why.empty()) continue;
+    // Never echo a secret back, even in an error.
+    std::string shown = std::string(s.env) == "ETCD_PASSWORD" ? "***" : it->second;
+    out.errors.push_back(describe(s.env, shown) + ": " + why);
+  }
+  addDerivedDefaults(c);
+  if (out.errors.empty()) crossCheck(c, out.errors);
+  return out;
+}
+
+std::string helpText() {
+  Poco::Util::OptionSet options = optionSet();
+  std::ostringstream text;
+  Poco::Util::HelpFormatter formatter(options);
+  formatter.setUnixStyle(true);
+  formatter.setWidth(100);
+  formatter.setIndent(4);
+  formatter.setCommand("es-etcd-entrypoint");
+  formatter.setUsage("[options] [--] [command [args...]]");
+  formatter.setHeader(
+      "Container entrypoint (PID 1) that discovers Elasticsearch peers through etcd, starts and "
+      "supervises Elasticsearch, and registers the node in etcd while it is healthy. Every "
+      "option can also be set by its environment variable; flags win over the environment. "
+      "Durations take ms, s or m. Without a command, the image's Elasticsearch start command "
+      "is run.");
+  formatter.setFooter(
+      "Exit status: the command's own exit code, or 128+N when it died of signal N; "
+      "2 bad usage or setting (nothing started); 3 node name taken by another live node; "
+      "111 system failure before start; 126 command not executable; 127 command not found.");
+  formatter.format(text);
+  return text.str();
+}
+
+std::string readWholeFile(const std::string& path, bool& ok) {
+  std::ifstream in(path, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+Env currentEnvironment() {
+  Env env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return env;
+}
+
+}  // namespace esetcd

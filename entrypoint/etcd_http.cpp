@@ -1,1 +1,172 @@
-// placeholder until implemented
+#include "etcd_http.hpp"
+
+#include <utility>
+
+#include "etcd_codec.hpp"
+#include "log.hpp"
+
+namespace esetcd {
+namespace {
+
+std::string joinUrl(std::string endpoint, const std::string& path) {
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  return endpoint + path;
+}
+
+bool isStreaming(const EtcdRequest& request) {
+  return static_cast<bool>(request.onData) || request.longPoll;
+}
+
+// Whether the endpoint gave an answer we keep; anything else moves on to the next endpoint.
+bool answered(const HttpResponse& response, const EtcdRequest& request) {
+  switch (response.outcome) {
+    case HttpOutcome::Ok:
+      // 503: etcd's Unavailable (no leader, member stopping); another member may serve it.
+      // Once a stream has an answer, its callback has seen data: replaying the request elsewhere
+      // would mix two answers, so the caller gets this one (and may call skipEndpoint).
+      return response.status != 503 || static_cast<bool>(request.onData);
+    case HttpOutcome::Stopped:
+      return true;
+    case HttpOutcome::Transport:
+    case HttpOutcome::Timeout:
+      return response.status != 0 && isStreaming(request);
+    case HttpOutcome::Aborted:
+      return true;
+  }
+  return false;
+}
+
+std::string describe(const HttpResponse& response) {
+  if (response.outcome == HttpOutcome::Ok) return "HTTP status " + std::to_string(response.status);
+  return response.error.empty() ? std::string("no answer") : response.error;
+}
+
+Error failure(const HttpResponse& last, size_t tried) {
+  const auto kind =
+      last.outcome == HttpOutcome::Timeout ? ErrorKind::Timeout : ErrorKind::Transport;
+  return Error{
+      kind,
+      "no etcd endpoint answered (" + std::to_string(tried) + " tried), last: " + describe(last),
+      0};
+}
+
+}  // namespace
+
+EtcdTransport::EtcdTransport(EtcdOptions options) : options_(std::move(options)) {}
+
+std::string EtcdTransport::currentEndpoint() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return options_.endpoints.empty() ? std::string() : options_.endpoints[current_];
+}
+
+void EtcdTransport::dropToken() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  token_.clear();
+}
+
+void EtcdTransport::skipEndpoint() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!options_.endpoints.empty()) current_ = (current_ + 1) % options_.endpoints.size();
+}
+
+HttpResponse EtcdTransport::sendTo(size_t index, const EtcdRequest& request,
+                                   const std::vector<std::string>& headers) const {
+  HttpRequest http;
+  http.method = request.method;
+  http.url = joinUrl(options_.endpoints[index], request.path);
+  http.body = request.body;
+  http.contentType = request.contentType;
+  http.headers = headers;
+  http.timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
+  http.onData = request.onData;
+  return httpPerform(http, options_.tls, options_.abort);
+}
+
+Result<HttpResponse> EtcdTransport::sendRotating(const EtcdRequest& request,
+                                                 const std::vector<std::string>& headers) {
+  const size_t count = options_.endpoints.size();
+  if (count == 0) return Error{ErrorKind::Transport, "no etcd endpoint configured", 0};
+  size_t start = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    start = current_;
+  }
+  HttpResponse last;
+  for (size_t attempt = 0; attempt < count; ++attempt) {
+    const size_t index = (start + attempt) % count;
+    last = sendTo(index, request, headers);
+    if (last.outcome == HttpOutcome::Aborted) {
+      return Error{ErrorKind::Aborted, "etcd request aborted", 0};
+    }
+    if (answered(last, request)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_ = index;
+      return last;
+    }
+    logDebug("etcd " + options_.endpoints[index] + " " + request.path + ": " + describe(last) +
+             (count > 1 ? ", trying the next endpoint" : ""));
+  }
+  // Every member said Unavailable: the body carries etcd's reason for the caller.
+  if (last.outcome == HttpOutcome::Ok) return last;
+  return failure(last, count);
+}
+
+Result<std::string> EtcdTransport::authenticate() {
+  EtcdRequest request;
+  request.path = "/v3/auth/authenticate";
+  request.body = codec::v3AuthRequest(options_.username, options_.password);
+  request.contentType = "application/json";
+  auto response = sendRotating(request, {"Grpc-Metadata-hasleader: true"});
+  if (!response) return response.error();
+  if (auto error = codec::v3Error(response->status, response->body)) {
+    error->message = "authenticate as " + options_.username + ": " + error->message;
+    return *error;
+  }
+  return codec::v3ParseAuthToken(response->body);
+}
+
+Result<std::string> EtcdTransport::token() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!token_.empty()) return token_;
+  }
+  // Two threads may authenticate at once; both tokens are valid, the last one is kept.
+  auto fresh = authenticate();
+  if (!fresh) return fresh;
+  std::lock_guard<std::mutex> lock(mutex_);
+  token_ = *fresh;
+  return fresh;
+}
+
+Result<HttpResponse> EtcdTransport::v3(const EtcdRequest& request) {
+  std::vector<std::string> headers = {"Grpc-Metadata-hasleader: true"};
+  if (!hasCredentials()) return sendRotating(request, headers);
+  for (int attempt = 0;; ++attempt) {
+    auto current = token();
+    if (!current) return current.error();
+    // etcd 3.4 expects the bare token; "Bearer <token>" is rejected.
+    headers.resize(1);
+    headers.push_back("Authorization: " + *current);
+    auto response = sendRotating(request, headers);
+    if (!response || attempt > 0) return response;
+    const auto error = codec::v3Error(response->status, response->body);
+    if (!error || error->code != codec::kGrpcUnauthenticated) return response;
+    logDebug("etcd rejected the auth token (expired?), authenticating again");
+    dropToken();
+  }
+}
+
+Result<HttpResponse> EtcdTransport::v2(const EtcdRequest& request) {
+  std::vector<std::string> headers;
+  if (hasCredentials()) {
+    headers.push_back("Authorization: Basic " +
+                      codec::base64Encode(options_.username + ":" + options_.password));
+  }
+  return sendRotating(request, headers);
+}
+
+Result<HttpResponse> EtcdTransport::plain(const EtcdRequest& request) {
+  return sendRotating(request, {});
+}
+
+}  // namespace esetcd

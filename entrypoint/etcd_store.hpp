@@ -34,8 +34,8 @@ struct Lease {
 };
 
 struct WatchResult {
-  bool changed = false;   // something below the directory changed after the asked revision
-  int64_t revision = 0;   // the revision to watch after next time
+  bool changed = false;  // something below the directory changed after the asked revision
+  int64_t revision = 0;  // the revision to watch after next time
 };
 
 class Store {
@@ -68,7 +68,8 @@ class Store {
                                       int ttlSeconds) = 0;
 
   // Blocks until something below `dir` changes after `afterRevision`, `timeout` passes or the
-  // transport's abort flag is raised. ErrorKind::Compacted when that revision is gone: list again, then wait again.
+  // transport's abort flag is raised. ErrorKind::Compacted when that revision is gone: list again,
+  // then wait again.
   virtual Result<WatchResult> waitForChange(const std::string& dir, int64_t afterRevision,
                                             std::chrono::milliseconds timeout) = 0;
 };

@@ -4,11 +4,11 @@
 
 namespace esetcd::exit_code {
 
-constexpr int kUsage = 2;             // bad option or setting; nothing was started
-constexpr int kNodeNameTaken = 3;     // a live registration holds our node name at another address
-constexpr int kSystem = 111;          // a system call failed (fork, pipe, ...); nothing was started
-constexpr int kNotExecutable = 126;   // the command exists but cannot be executed
-constexpr int kNotFound = 127;        // the command does not exist
-constexpr int kSignalBase = 128;      // 128 + signal number when the child died of a signal
+constexpr int kUsage = 2;            // bad option or setting; nothing was started
+constexpr int kNodeNameTaken = 3;    // a live registration holds our node name at another address
+constexpr int kSystem = 111;         // a system call failed (fork, pipe, ...); nothing was started
+constexpr int kNotExecutable = 126;  // the command exists but cannot be executed
+constexpr int kNotFound = 127;       // the command does not exist
+constexpr int kSignalBase = 128;     // 128 + signal number when the child died of a signal
 
 }  // namespace esetcd::exit_code

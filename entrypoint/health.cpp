@@ -1,1 +1,57 @@
-// placeholder until implemented
+#include "health.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace esetcd {
+
+const char* healthPath() {
+  return "/_cluster/health?timeout=0s&master_timeout=0s";
+}
+
+HealthReport classifyHealth(const HttpResponse& response) {
+  HealthReport report;
+  switch (response.outcome) {
+    case HttpOutcome::Ok:
+      break;
+    case HttpOutcome::Timeout:
+      report.reason = "health probe timed out";
+      return report;
+    case HttpOutcome::Aborted:
+      report.reason = "health probe aborted";
+      return report;
+    default:
+      report.reason = "node not answering: " + response.error;
+      return report;
+  }
+  if (response.status == 503) {
+    report.reason = "node has not joined a cluster (no master, HTTP 503)";
+    return report;
+  }
+  if (response.status != 200) {
+    report.reason = "health answered HTTP " + std::to_string(response.status);
+    return report;
+  }
+  auto doc = nlohmann::json::parse(response.body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("status") ||
+      !doc["status"].is_string()) {
+    report.reason = "health answer is not a cluster health document";
+    return report;
+  }
+  report.status = doc["status"].get<std::string>();
+  if (doc.contains("cluster_name") && doc["cluster_name"].is_string())
+    report.clusterName = doc["cluster_name"].get<std::string>();
+  if (doc.contains("number_of_nodes") && doc["number_of_nodes"].is_number_integer())
+    report.nodes = doc["number_of_nodes"].get<int>();
+  report.healthy = true;
+  return report;
+}
+
+HealthReport probeHealth(const std::string& baseUrl, std::chrono::milliseconds timeout,
+                         const std::atomic<bool>* abort) {
+  HttpRequest request;
+  request.url = baseUrl + healthPath();
+  request.timeout = timeout;
+  return classifyHealth(httpPerform(request, TlsOptions{}, abort));
+}
+
+}  // namespace esetcd

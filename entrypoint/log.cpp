@@ -12,7 +12,7 @@ namespace {
 Poco::Logger& logger() {
   // Poco's logger registry is thread-safe; the channel is set up once on first use so that
   // logging before logInit (e.g. from tests) still works.
-  static Poco::Logger& instance = [] () -> Poco::Logger& {
+  static Poco::Logger& instance = []() -> Poco::Logger& {
     Poco::AutoPtr<Poco::PatternFormatter> format(
         new Poco::PatternFormatter("es-etcd-entrypoint[%P] %Y-%m-%dT%H:%M:%S.%iZ %q %t"));
     Poco::AutoPtr<Poco::FormattingChannel> channel(
@@ -27,10 +27,14 @@ Poco::Logger& logger() {
 
 int pocoPriority(LogLevel level) {
   switch (level) {
-    case LogLevel::Error: return Poco::Message::PRIO_ERROR;
-    case LogLevel::Warn: return Poco::Message::PRIO_WARNING;
-    case LogLevel::Info: return Poco::Message::PRIO_INFORMATION;
-    case LogLevel::Debug: return Poco::Message::PRIO_DEBUG;
+    case LogLevel::Error:
+      return Poco::Message::PRIO_ERROR;
+    case LogLevel::Warn:
+      return Poco::Message::PRIO_WARNING;
+    case LogLevel::Info:
+      return Poco::Message::PRIO_INFORMATION;
+    case LogLevel::Debug:
+      return Poco::Message::PRIO_DEBUG;
   }
   return Poco::Message::PRIO_INFORMATION;
 }
@@ -47,19 +51,33 @@ std::optional<LogLevel> parseLogLevel(const std::string& text) {
 
 const char* toString(LogLevel level) {
   switch (level) {
-    case LogLevel::Error: return "error";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Info: return "info";
-    case LogLevel::Debug: return "debug";
+    case LogLevel::Error:
+      return "error";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Debug:
+      return "debug";
   }
   return "info";
 }
 
-void logInit(LogLevel level) { logger().setLevel(pocoPriority(level)); }
+void logInit(LogLevel level) {
+  logger().setLevel(pocoPriority(level));
+}
 
-void logError(const std::string& message) { logger().error(message); }
-void logWarn(const std::string& message) { logger().warning(message); }
-void logInfo(const std::string& message) { logger().information(message); }
-void logDebug(const std::string& message) { logger().debug(message); }
+void logError(const std::string& message) {
+  logger().error(message);
+}
+void logWarn(const std::string& message) {
+  logger().warning(message);
+}
+void logInfo(const std::string& message) {
+  logger().information(message);
+}
+void logDebug(const std::string& message) {
+  logger().debug(message);
+}
 
 }  // namespace esetcd

@@ -1,8 +1,19 @@
 // Thin main: block signals before anything can start a thread, then hand over to the app.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
 #include "app.hpp"
 #include "supervisor.hpp"
 
 int main(int argc, char** argv) {
   esetcd::blockAsyncSignals();
-  return esetcd::runApp(argc, argv);
+  int code = esetcd::runApp(argc, argv);
+  // _exit, not return: the monitor thread may still be finishing a request, and running static
+  // destructors under it would be a race. Nothing else is buffered.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  _exit(code);
 }

@@ -1,1 +1,155 @@
-// placeholder until implemented
+#include "peers.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace esetcd {
+namespace {
+
+using nlohmann::json;
+
+// Accepts 9300 and "9300": hand-written records differ.
+bool readPort(const json& doc, const char* field, int fallback, int& out, std::string& why) {
+  auto it = doc.find(field);
+  if (it == doc.end()) {
+    out = fallback;
+    return true;
+  }
+  long value = -1;
+  if (it->is_number_integer()) {
+    value = it->get<long>();
+  } else if (it->is_string()) {
+    const std::string& s = it->get_ref<const std::string&>();
+    if (!s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), ::isdigit))
+      value = std::stol(s);
+  }
+  if (value < 1 || value > 65535) {
+    why = std::string(field) + " is not a port: " + it->dump();
+    return false;
+  }
+  out = static_cast<int>(value);
+  return true;
+}
+
+std::string stripBrackets(const std::string& host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    return host.substr(1, host.size() - 2);
+  return host;
+}
+
+std::string readString(const json& doc, const char* field) {
+  auto it = doc.find(field);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::string& why) {
+  std::string prefix = dir + "/";
+  if (kv.key.rfind(prefix, 0) != 0) {
+    why = "is not below " + dir;
+    return std::nullopt;
+  }
+  Peer peer;
+  peer.key = kv.key;
+  peer.host = stripBrackets(kv.key.substr(prefix.size()));
+  if (peer.host.empty() || peer.host.find_first_of("/ \t,[]") != std::string::npos) {
+    why = "does not end in a host name or address";
+    return std::nullopt;
+  }
+  json doc = json::parse(kv.value, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    why = "value is not a JSON object";
+    return std::nullopt;
+  }
+  // The seed always wrote both ports; a record with neither is someone else's data.
+  if (!doc.contains("transport_port") && !doc.contains("http_port")) {
+    why = "value has neither transport_port nor http_port";
+    return std::nullopt;
+  }
+  if (!readPort(doc, "transport_port", 9300, peer.transportPort, why) ||
+      !readPort(doc, "http_port", 9200, peer.httpPort, why))
+    return std::nullopt;
+  peer.nodeName = readString(doc, "node_name");
+  peer.clusterName = readString(doc, "cluster_name");
+  return peer;
+}
+
+std::vector<Peer> parsePeers(const std::string& dir, const std::vector<KeyValue>& kvs,
+                             std::vector<std::string>& warnings) {
+  std::vector<Peer> peers;
+  for (const auto& kv : kvs) {
+    std::string why;
+    if (auto peer = parsePeer(dir, kv, why))
+      peers.push_back(*peer);
+    else
+      warnings.push_back("skipping registration " + kv.key + ": " + why);
+  }
+  return peers;
+}
+
+std::string hostPort(const std::string& host, int port) {
+  bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::vector<std::string> seedHosts(const std::vector<Peer>& peers, const Identity& self) {
+  std::string own = hostPort(self.publishHost, self.transportPort);
+  std::set<std::string> unique;
+  for (const auto& peer : peers) {
+    std::string address = hostPort(peer.host, peer.transportPort);
+    if (address != own) unique.insert(address);
+  }
+  return {unique.begin(), unique.end()};
+}
+
+std::string seedFileText(const std::vector<std::string>& seeds) {
+  std::string text = "# Written by es-etcd-entrypoint from etcd; replaced when peers change.\n";
+  for (const auto& seed : seeds) text += seed + "\n";
+  return text;
+}
+
+std::vector<std::string> parseSeedFileText(const std::string& text) {
+  std::vector<std::string> seeds;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line[0] != '#' && line.find_first_of(" \t\r") == std::string::npos)
+      seeds.push_back(line);
+  }
+  return seeds;
+}
+
+std::optional<Peer> nodeNameConflict(const std::vector<Peer>& peers, const Identity& self) {
+  for (const auto& peer : peers) {
+    bool sameName = !peer.nodeName.empty() && peer.nodeName == self.nodeName;
+    bool sameAddress = peer.host == self.publishHost && peer.transportPort == self.transportPort;
+    if (sameName && !sameAddress) return peer;
+  }
+  return std::nullopt;
+}
+
+std::string registrationValue(const Identity& self, const Flavor& flavor,
+                              const std::string& clusterName) {
+  json doc = {
+      {"http_port", self.httpPort},
+      {"transport_port", self.transportPort},
+      {"host", self.publishHost},
+      {"node_name", self.nodeName},
+      {"distribution",
+       flavor.distribution == Distribution::OpenSearch ? "opensearch" : "elasticsearch"},
+      {"version", toString(flavor).substr(toString(flavor).find(' ') + 1)},
+  };
+  if (!clusterName.empty()) doc["cluster_name"] = clusterName;
+  return doc.dump();
+}
+
+std::string registrationKey(const std::string& dir, const Identity& self) {
+  return dir + "/" + self.publishHost;
+}
+
+}  // namespace esetcd

@@ -4,14 +4,22 @@ namespace esetcd {
 
 const char* toString(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::Transport: return "transport";
-    case ErrorKind::Timeout: return "timeout";
-    case ErrorKind::Status: return "http-status";
-    case ErrorKind::Etcd: return "etcd";
-    case ErrorKind::Malformed: return "malformed";
-    case ErrorKind::LeaseLost: return "lease-lost";
-    case ErrorKind::Compacted: return "compacted";
-    case ErrorKind::Aborted: return "aborted";
+    case ErrorKind::Transport:
+      return "transport";
+    case ErrorKind::Timeout:
+      return "timeout";
+    case ErrorKind::Status:
+      return "http-status";
+    case ErrorKind::Etcd:
+      return "etcd";
+    case ErrorKind::Malformed:
+      return "malformed";
+    case ErrorKind::LeaseLost:
+      return "lease-lost";
+    case ErrorKind::Compacted:
+      return "compacted";
+    case ErrorKind::Aborted:
+      return "aborted";
   }
   return "unknown";
 }

@@ -19,7 +19,8 @@ const std::vector<int>& forwardedSignals();
 
 // Blocks every asynchronous signal (all but the synchronous faults) in the calling thread and
 // returns the old mask. Must run first in main, before Poco or libcurl can start a thread: a
-// thread with SIGTERM unblocked would take it, and PID 1 has no default action for it.
+// thread with SIGTERM unblocked would take it, and PID 1 has no default action for it. Also
+// resets an inherited SIG_IGN for SIGCHLD, which would make the kernel discard exit statuses.
 sigset_t blockAsyncSignals();
 
 // Exit code for a waitpid() status: the exit code, or 128 + the signal number.
@@ -40,8 +41,11 @@ struct SpawnSpec {
 };
 
 // Starts the child with an empty signal mask, default dispositions, no fds above 2 and its own
-// process group. Reports exec failure (ENOENT, EACCES, ...) as Error with `code` = errno,
-// synchronously, through a close-on-exec pipe.
+// process group; hands it the terminal when stdin is one and we are its foreground group. PATH
+// comes from spec.env (default "/bin:/usr/bin"), searched like execvp, scripts without "#!" run
+// by /bin/sh. Reports exec or chdir failure (ENOENT, EACCES, ...) as Error with `code` = errno,
+// synchronously, through a close-on-exec pipe; that failed child has exited and is reaped by the
+// next Supervisor::wait (or vanishes with us).
 Result<pid_t> spawnChild(const SpawnSpec& spec);
 
 struct SupervisorEvent {
@@ -71,6 +75,8 @@ class Supervisor {
   pid_t child() const { return child_; }
   bool childExited() const { return exited_; }
   int childStatus() const { return status_; }
+  // Processes reaped so far, the main child and orphans alike (for logs and tests).
+  unsigned long reapedCount() const { return reaped_; }
 
  private:
   // Reaps every zombie with waitpid(-1, WNOHANG); records the main child's status.
@@ -79,6 +85,7 @@ class Supervisor {
   pid_t child_;
   bool exited_ = false;
   int status_ = 0;
+  unsigned long reaped_ = 0;
 };
 
 }  // namespace esetcd

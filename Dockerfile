@@ -1,0 +1,54 @@
+# Elasticsearch with es-etcd-entrypoint as PID 1 (docs/image.md).
+#
+#   docker build -t es-etcd-entrypoint/es:8 .                       # official bases, needs internet
+#   docker build -t es-etcd-entrypoint/es:8 \
+#     --build-arg BUILDER_IMAGE=es-etcd-entrypoint/builder:bookworm \
+#     --build-arg ES_IMAGE=es-etcd-entrypoint/elasticsearch:8 .     # local stand-ins (scripts/base-images.sh)
+#
+# Stage "build" compiles the fully static binary on Debian bookworm. BUILDER_IMAGE is either plain
+# debian:bookworm (static Poco and libcurl are then built from Debian's source packages by
+# scripts/static-deps.sh, ~5 min) or an image that already carries them in /opt/static-deps
+# (es-etcd-entrypoint/builder:bookworm). The final stage is the Elasticsearch (or OpenSearch) image
+# itself plus one file: nothing of the base changes except who is PID 1.
+#
+# Works with the legacy builder (Debian's docker.io has no buildx; docker-compose 1.29 uses it) and
+# with BuildKit: no --chmod, no heredocs, no RUN --mount.
+ARG BUILDER_IMAGE=debian:bookworm
+ARG ES_IMAGE=docker.elastic.co/elasticsearch/elasticsearch:8.19.21
+
+FROM ${BUILDER_IMAGE} AS build
+ENV DEBIAN_FRONTEND=noninteractive
+WORKDIR /src
+# Only the two scripts the dependency build needs, so that this layer (the slow one on a plain
+# Debian base) is reused until they change.
+COPY scripts/lib.sh scripts/static-deps.sh scripts/
+RUN if [ -f /opt/static-deps/.complete ]; then \
+      echo "static deps from the builder image: $(tr '\n' ' ' </opt/static-deps/.complete)"; \
+    else \
+      ESETCD_CACHE=/tmp/esetcd-cache scripts/static-deps.sh >/tmp/static-deps.out \
+      && cp -a "$(tail -n 1 /tmp/static-deps.out)" /opt/static-deps \
+      && rm -rf /tmp/esetcd-cache /tmp/static-deps.out /var/lib/apt/lists/*; \
+    fi
+COPY . .
+# build-static.sh installs what the base lacks (nothing on the builder image), refuses a binary
+# that `file` does not call statically linked, and strips a copy.
+RUN ESETCD_STATIC_DEPS=/opt/static-deps ESETCD_STATIC_BUILD_DIR=/build ESETCD_CACHE=/tmp/esetcd-cache \
+      scripts/build-static.sh \
+    && /build/es-etcd-entrypoint.stripped --version \
+    && install -D -m 0755 /build/es-etcd-entrypoint.stripped /out/es-etcd-entrypoint
+
+FROM ${ES_IMAGE}
+ARG ES_IMAGE
+LABEL org.opencontainers.image.title="es-etcd-entrypoint" \
+      org.opencontainers.image.description="Elasticsearch that finds its peers in etcd and registers itself there while healthy" \
+      es-etcd-entrypoint.base-image="${ES_IMAGE}"
+COPY --from=build /out/es-etcd-entrypoint /usr/local/bin/es-etcd-entrypoint
+# Same user as the official image (uid 1000, gid 0): PID 1 runs Elasticsearch directly, without
+# changing users, and writes unicast_hosts.txt into its config directory.
+USER 1000:0
+# Replaces ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"]. With no command the
+# entrypoint starts `/usr/local/bin/docker-entrypoint.sh eswrapper` itself, so the official
+# script still handles env-var settings, *_FILE secrets and the keystore. CMD must be empty:
+# the base's ["eswrapper"] would otherwise be taken as the command to run.
+ENTRYPOINT ["/usr/local/bin/es-etcd-entrypoint"]
+CMD []

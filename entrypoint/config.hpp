@@ -1,0 +1,89 @@
+// Config: the one validated, immutable configuration, built in layers
+//   built-in defaults < official image env (cluster.name, ES_SETTING_*) < our env < flags
+// by a pure function, so every rule is unit-tested without a process or a network.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "http.hpp"
+#include "log.hpp"
+
+namespace esetcd {
+
+using Millis = std::chrono::milliseconds;
+using Env = std::map<std::string, std::string>;
+
+enum class PassSettings { Auto, Always, Never };
+
+struct Config {
+  // etcd
+  std::vector<std::string> etcdEndpoints;
+  std::string etcdApi;      // auto | v3 | v2
+  std::string prefix;       // registrations of healthy nodes, the seed's layout
+  std::string statePrefix;  // everything else we keep in etcd
+  int ttlSeconds = 0;
+  Millis etcdTimeout{0};
+  Millis etcdStartTimeout{0};
+  std::string etcdUsername;
+  std::string etcdPassword;  // never logged
+  TlsOptions tls;
+
+  // this node
+  std::string nodeNameTemplate;  // may hold {hostname} and {ip}
+  std::string publishHost;       // empty: detected at start
+  int httpPort = 0;
+  int transportPort = 0;
+  int transportPublishPort = 0;
+  std::string clusterName;   // empty: leave Elasticsearch's default
+  std::string distribution;  // auto | elasticsearch | opensearch
+  std::string version;       // empty: detected from ES_HOME/lib
+  std::string esHome;
+  std::string esPathConf;
+  std::string stateDir;   // where the last peer list is cached
+  std::string healthUrl;  // base URL of the local node's HTTP API
+  int bootstrapExpect = 0;
+
+  // supervision
+  Millis healthInterval{0};
+  Millis healthTimeout{0};
+  int healthFailures = 0;
+  Millis stopGrace{0};
+  PassSettings passSettings = PassSettings::Auto;
+  LogLevel logLevel = LogLevel::Info;
+
+  std::vector<std::string> command;  // empty: the image's Elasticsearch start command
+  // Official-image env vars (cluster.name=..., ES_SETTING_NODE_NAME=...) whose values we took
+  // over; they are removed from the child's environment so no setting is given twice.
+  std::vector<std::string> absorbedEnv;
+
+  bool showHelp = false;
+  bool showVersion = false;
+};
+
+struct ConfigOutcome {
+  Config config;
+  std::vector<std::string> errors;  // each names the setting and the value
+};
+
+// Parses argv (without argv[0]) and the environment. Never exits, never does I/O except reading
+// the *_FILE secret files named in the environment (`readFile` is injected for tests).
+using FileReader = std::string (*)(const std::string& path, bool& ok);
+ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
+                          FileReader readFile);
+
+// The --help text: usage, every setting with its env name, flag and default, and exit codes.
+std::string helpText();
+
+// Parses "500ms", "5s", "2m" or a plain number of seconds.
+bool parseDuration(const std::string& text, Millis& out);
+
+// Decodes the official image's ES_SETTING_ names: ES_SETTING_A_B__C -> a.b_c.
+std::string decodeEsSettingName(const std::string& envName);
+
+Env currentEnvironment();
+std::string readWholeFile(const std::string& path, bool& ok);
+
+}  // namespace esetcd

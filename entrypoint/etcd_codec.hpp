@@ -1,0 +1,136 @@
+// Pure encoding and decoding of etcd's v3 JSON gateway and v2 keys API messages, with no I/O, so
+// that every wire quirk (int64 as strings, omitted zero fields, two error shapes) is unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "etcd_store.hpp"
+#include "result.hpp"
+
+namespace esetcd::codec {
+
+// gRPC status codes that the v3 gateway reports in error bodies and that change our behaviour.
+constexpr long kGrpcNotFound = 5;          // e.g. "requested lease not found"
+constexpr long kGrpcUnavailable = 14;      // no leader, member stopping: try another endpoint
+constexpr long kGrpcUnauthenticated = 16;  // token expired or unknown: authenticate again
+
+// v2 errorCode values.
+constexpr long kV2KeyNotFound = 100;
+constexpr long kV2NodeExist = 105;
+constexpr long kV2EventIndexCleared = 401;
+
+// Standard base64 with padding, as the v3 gateway uses for keys and values.
+std::string base64Encode(std::string_view bytes);
+// nullopt when `text` is not valid padded standard base64.
+std::optional<std::string> base64Decode(std::string_view text);
+
+// The smallest key greater than every key starting with `prefix`: increment the last byte below
+// 0xff and cut after it. A prefix of only 0xff bytes (or none) has no such key: "\0" = no end.
+std::string prefixRangeEnd(std::string_view prefix);
+
+// The key prefix for "everything below dir": exactly one trailing '/', so "/a/b" never matches
+// "/a/b-c/x".
+std::string directoryPrefix(std::string_view dir);
+
+// Parses a whole decimal int64; nullopt on anything else (sign allowed, no spaces).
+std::optional<int64_t> parseInt64(std::string_view text);
+
+// ---- v3 request bodies (JSON) ----
+// `rangeEnd` empty: the single key.
+std::string v3RangeRequest(std::string_view key, std::string_view rangeEnd);
+// `leaseId` empty: no lease.
+std::string v3PutRequest(std::string_view key, std::string_view value, std::string_view leaseId);
+std::string v3DeleteRequest(std::string_view key);
+std::string v3LeaseGrantRequest(int ttlSeconds);
+// Body of keepalive and revoke.
+std::string v3LeaseIdRequest(std::string_view leaseId);
+// A txn that puts key=value only when the key's create revision is 0 (it does not exist).
+std::string v3CreateIfAbsentRequest(std::string_view key, std::string_view value,
+                                    std::string_view leaseId);
+std::string v3WatchRequest(std::string_view key, std::string_view rangeEnd, int64_t startRevision);
+std::string v3AuthRequest(std::string_view user, std::string_view password);
+// API detection: a serializable range is answered by the member itself, even without a leader.
+std::string v3ProbeRequest();
+
+// ---- v3 answers ----
+// The error carried by an answer: nullopt for 200. An etcd error body, of the 3.4/3.5 shape
+// {"error","message","code"} or the 3.6 shape {"code","message"}, gives ErrorKind::Etcd with the
+// gRPC code; any other non-200 answer gives ErrorKind::Status with the HTTP status.
+std::optional<Error> v3Error(long status, std::string_view body);
+
+// true when the body is something only the v3 gateway sends: a JSON object with a response
+// header or a gRPC error code (auto-detection; a v2-only etcd answers 404 in plain text).
+bool v3GatewayAnswered(std::string_view body);
+
+Result<Listing> v3ParseRange(std::string_view body);
+
+// The lease bound to the single key of a range answer: nullopt when the key does not exist,
+// "0" when it has no lease.
+Result<std::optional<std::string>> v3ParseKeyLease(std::string_view body);
+
+struct V3Grant {
+  std::string id;  // decimal text: lease IDs exceed 2^53
+  int ttlSeconds = 0;
+};
+Result<V3Grant> v3ParseLeaseGrant(std::string_view body);
+
+// The remaining TTL after a keepalive; ErrorKind::LeaseLost when the answer has none (etcd
+// answers 200 without "TTL" for an expired or revoked lease).
+Result<int64_t> v3ParseKeepAlive(std::string_view body);
+
+// Whether the txn's compare held; false when "succeeded" is omitted.
+Result<bool> v3ParseTxn(std::string_view body);
+
+Result<std::string> v3ParseAuthToken(std::string_view body);
+
+struct V3WatchMessage {
+  bool created = false;
+  size_t events = 0;
+  int64_t headerRevision = 0;
+  int64_t lastEventRevision = 0;  // highest mod_revision among the events
+};
+// One line of the /v3/watch stream. A cancel for a compacted revision gives
+// ErrorKind::Compacted; any other cancel or error gives ErrorKind::Etcd with the gRPC code
+// (16 when the cancel reason says the token was rejected).
+Result<V3WatchMessage> v3ParseWatchMessage(std::string_view line);
+
+// Splits a byte stream into lines as chunks arrive (a chunk may hold several lines or a part).
+class LineSplitter {
+ public:
+  void append(std::string_view chunk) { buffer_.append(chunk); }
+  // The next complete line without its '\n', if any.
+  std::optional<std::string> next();
+  // What is left after the stream ended (a last line without '\n'), emptied.
+  std::string rest();
+
+ private:
+  std::string buffer_;
+};
+
+// ---- v2 ----
+// application/x-www-form-urlencoded; v2 ignores JSON bodies without an error.
+std::string formEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// "/v2/keys" + the key with every byte outside [A-Za-z0-9-._~/] percent-encoded.
+std::string v2KeyPath(std::string_view key);
+
+// The error of a v2 answer: nullopt for 2xx. {"errorCode","message","cause","index"} gives
+// ErrorKind::Etcd with the errorCode (401 gives ErrorKind::Compacted); other answers give
+// ErrorKind::Status.
+std::optional<Error> v2Error(long status, std::string_view body);
+
+// Every leaf below the answer's node, nested directories flattened, sorted by key.
+Result<Listing> v2ParseListing(std::string_view body, int64_t etcdIndex);
+
+// The value of the answer's node; nullopt when it is a directory.
+Result<std::optional<std::string>> v2ParseValue(std::string_view body);
+
+// The modifiedIndex of a watch event's node (for delete and expire, the index of the removal).
+Result<int64_t> v2ParseEventIndex(std::string_view body);
+
+}  // namespace esetcd::codec

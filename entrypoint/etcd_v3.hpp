@@ -1,0 +1,32 @@
+// V3Store: the Store over etcd's v3 JSON gateway (etcd 3.4 and later): keys with a TTL live on a
+// lease, and a change below a directory is awaited with a watch from a known revision.
+#pragma once
+
+#include <memory>
+
+#include "etcd_http.hpp"
+#include "etcd_store.hpp"
+
+namespace esetcd {
+
+class V3Store final : public Store {
+ public:
+  explicit V3Store(std::shared_ptr<EtcdTransport> transport);
+
+  const char* api() const override { return "v3"; }
+  Result<Listing> list(const std::string& dir) override;
+  Result<std::optional<std::string>> get(const std::string& key) override;
+  Result<Lease> putWithTtl(const std::string& key, const std::string& value,
+                           int ttlSeconds) override;
+  Result<Unit> refresh(const Lease& lease) override;
+  Result<Unit> remove(const Lease& lease) override;
+  Result<bool> createIfAbsent(const std::string& key, const std::string& value,
+                              int ttlSeconds) override;
+  Result<WatchResult> waitForChange(const std::string& dir, int64_t afterRevision,
+                                    std::chrono::milliseconds timeout) override;
+
+ private:
+  std::shared_ptr<EtcdTransport> transport_;
+};
+
+}  // namespace esetcd

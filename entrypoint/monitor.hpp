@@ -1,0 +1,81 @@
+// Monitor: the one background thread. It probes the node's health on an interval and feeds the
+// Registrar, and between probes it waits on an etcd watch so that a peer registering or leaving
+// rewrites unicast_hosts.txt within moments. It never calls waitpid and never handles signals.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "etcd_store.hpp"
+#include "peers.hpp"
+#include "registrar.hpp"
+
+namespace esetcd {
+
+// A flag that a sleeping thread notices at once.
+class StopFlag {
+ public:
+  void raise();
+  bool raised() const { return flag_.load(); }
+  // Sleeps up to `d`; true when the flag was raised.
+  bool waitFor(std::chrono::milliseconds d);
+  const std::atomic<bool>* atomic() const { return &flag_; }
+
+ private:
+  std::atomic<bool> flag_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+};
+
+struct PeerSnapshot {
+  std::vector<Peer> peers;
+  int64_t revision = 0;
+};
+
+// Lists the registrations under `dir` and parses them; malformed entries are logged and skipped.
+Result<PeerSnapshot> readPeers(Store& store, const std::string& dir);
+
+// Writes the seed file and the peer cache when the seed list changed; logs the new list.
+void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
+                  const std::string& cacheFile);
+
+struct MonitorSettings {
+  std::string prefix;
+  Identity self;
+  std::string healthUrl;
+  std::chrono::milliseconds interval{5000};
+  std::chrono::milliseconds healthTimeout{2000};
+  std::chrono::milliseconds etcdRetry{1000};
+  bool followPeers = true;  // false for versions that read seeds only at start
+  std::string seedFile;     // empty: none
+  std::string cacheFile;    // empty: none
+};
+
+class Monitor {
+ public:
+  Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar, StopFlag& stop);
+
+  // Runs until the stop flag is raised. `revision` is the etcd revision of the listing that the
+  // start used, so no change in between is missed.
+  void run(int64_t revision);
+
+ private:
+  void probe();
+  // Waits for a peer change until `deadline`; refreshes the seeds when one comes.
+  void followPeersUntil(std::chrono::steady_clock::time_point deadline);
+  bool relist();
+
+  MonitorSettings settings_;
+  Store& store_;
+  Registrar& registrar_;
+  StopFlag& stop_;
+  int64_t revision_ = 0;
+  bool needRelist_ = false;
+  bool etcdDown_ = false;
+};
+
+}  // namespace esetcd

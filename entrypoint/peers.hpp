@@ -1,0 +1,63 @@
+// Peers: what a registration under the prefix says, and the seed host list built from them.
+// Understands both the 2014 sidecar's records ({"http_port": 9200, "transport_port": 9300}) and
+// ours, which add the node name, version and cluster name. All pure.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcd_store.hpp"
+#include "flavor.hpp"
+
+namespace esetcd {
+
+// Who this node is, as peers see it.
+struct Identity {
+  std::string nodeName;
+  std::string publishHost;  // IP or host name, IPv6 without brackets
+  int httpPort = 9200;
+  int transportPort = 9300;  // the port peers connect to (the published one)
+};
+
+struct Peer {
+  std::string key;
+  std::string host;
+  int httpPort = 9200;
+  int transportPort = 9300;
+  std::string nodeName;     // empty for records written by the seed's sidecar
+  std::string clusterName;  // likewise
+};
+
+// Parses one registration: the host is the last key segment below `dir`, the ports come from
+// the JSON value. nullopt with `why` set when the entry is malformed.
+std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::string& why);
+
+// Parses every entry; the malformed ones are skipped and described in `warnings`.
+std::vector<Peer> parsePeers(const std::string& dir, const std::vector<KeyValue>& kvs,
+                             std::vector<std::string>& warnings);
+
+// "10.0.0.5:9300", "[fd00::5]:9300".
+std::string hostPort(const std::string& host, int port);
+
+// The seed hosts: every peer's transport address except our own, sorted, without duplicates.
+std::vector<std::string> seedHosts(const std::vector<Peer>& peers, const Identity& self);
+
+// unicast_hosts.txt content: one host:port a line, no blank lines, no spaces (Elasticsearch
+// trims neither), a comment header.
+std::string seedFileText(const std::vector<std::string>& seeds);
+
+// Reads back seedFileText output (the cached peer list), skipping comments and blank lines.
+std::vector<std::string> parseSeedFileText(const std::string& text);
+
+// A live registration that uses our node name at another address, if any.
+std::optional<Peer> nodeNameConflict(const std::vector<Peer>& peers, const Identity& self);
+
+// The JSON value we register; a superset of the seed's record.
+std::string registrationValue(const Identity& self, const Flavor& flavor,
+                              const std::string& clusterName);
+
+// The registration key of this node: dir + "/" + publish host.
+std::string registrationKey(const std::string& dir, const Identity& self);
+
+}  // namespace esetcd

@@ -1,0 +1,17 @@
+// Files that Elasticsearch or a later start reads: written atomically (temp file in the same
+// directory, fsync, rename) and only when the content changes, because Elasticsearch re-reads
+// unicast_hosts.txt about once a second while it has no master.
+#pragma once
+
+#include <string>
+
+namespace esetcd {
+
+enum class WriteOutcome { Unchanged, Written, Failed };
+
+// Replaces `path` with `content` unless it already holds exactly that. On failure `error` says
+// why (with errno text) and the old file is untouched.
+WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
+                                std::string& error);
+
+}  // namespace esetcd

@@ -1,0 +1,221 @@
+#include "etcd_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+// The listener below needs Catch's reporter interfaces, which the header hides by default.
+#define CATCH_CONFIG_EXTERNAL_INTERFACES
+#include <catch2/catch.hpp>
+
+extern char** environ;
+
+namespace esetcd::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Initialises libcurl once, and counts failed assertions so that a server knows whether its test
+// failed and keeps its dir.
+int failedAssertions = 0;
+
+class FailureCounter : public Catch::TestEventListenerBase {
+ public:
+  using TestEventListenerBase::TestEventListenerBase;
+  // curl_global_init must run before any thread exists; tests start threads of their own.
+  void testRunStarting(const Catch::TestRunInfo&) override { httpGlobalInit(); }
+  bool assertionEnded(const Catch::AssertionStats& stats) override {
+    if (!stats.assertionResult.isOk()) ++failedAssertions;
+    return true;
+  }
+};
+CATCH_REGISTER_LISTENER(FailureCounter)
+
+bool isExecutable(const fs::path& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
+
+std::string makeTempDir() {
+  std::string pattern = (fs::temp_directory_path() / "esetcd-etcd-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+
+std::string loopbackUrl(int port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
+
+pid_t spawnEtcd(const std::vector<std::string>& args, const std::string& logFile) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> argv;
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+// true when the process ended within `limit` (and was reaped).
+bool waitExit(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
+int freeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot bind a loopback port");
+  return ntohs(address.sin_port);
+}
+
+std::string findEtcd() {
+  if (const char* forced = std::getenv("ESETCD_TEST_ETCD"); forced != nullptr && *forced != 0) {
+    if (isExecutable(forced)) return forced;
+    throw std::runtime_error(std::string("ESETCD_TEST_ETCD=") + forced + " is not executable");
+  }
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::istringstream entries(path);
+    for (std::string entry; std::getline(entries, entry, ':');) {
+      if (!entry.empty() && isExecutable(fs::path(entry) / "etcd")) {
+        return (fs::path(entry) / "etcd").string();
+      }
+    }
+  }
+  if (isExecutable("/usr/bin/etcd")) return "/usr/bin/etcd";
+  throw std::runtime_error(
+      "etcd binary not found (PATH, /usr/bin/etcd, $ESETCD_TEST_ETCD): the integration tests "
+      "need a real etcd; on Debian: apt-get install etcd-server");
+}
+
+EtcdServer::EtcdServer(EtcdServerOptions options)
+    : options_(std::move(options)),
+      failuresAtStart_(failedAssertions),
+      uncaughtAtStart_(std::uncaught_exceptions()) {
+  findEtcd();  // fail before creating anything
+  dir_ = makeTempDir();
+  clientPort_ = freeLoopbackPort();
+  peerPort_ = freeLoopbackPort();
+  start();
+}
+
+EtcdServer::~EtcdServer() {
+  stop();
+  const bool failed =
+      failedAssertions > failuresAtStart_ || std::uncaught_exceptions() > uncaughtAtStart_;
+  if (failed) {
+    std::cerr << "etcd test dir kept: " << dir_ << " (etcd.log inside)\n";
+    return;
+  }
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
+std::string EtcdServer::clientUrl() const {
+  return loopbackUrl(clientPort_);
+}
+
+void EtcdServer::start() {
+  if (pid_ > 0) return;
+  const std::string peerUrl = loopbackUrl(peerPort_);
+  std::vector<std::string> args = {
+      findEtcd(),
+      "--name=test",
+      "--data-dir=" + dir_ + "/data",
+      "--listen-client-urls=" + clientUrl(),
+      "--advertise-client-urls=" + clientUrl(),
+      "--listen-peer-urls=" + peerUrl,
+      "--initial-advertise-peer-urls=" + peerUrl,
+      "--initial-cluster=test=" + peerUrl,
+      std::string("--enable-v2=") + (options_.enableV2 ? "true" : "false")};
+  args.insert(args.end(), options_.extraArgs.begin(), options_.extraArgs.end());
+  pid_ = spawnEtcd(args, dir_ + "/etcd.log");
+  waitHealthy();
+}
+
+void EtcdServer::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  if (!waitExit(pid_, std::chrono::seconds(5))) {
+    ::kill(pid_, SIGKILL);
+    waitExit(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+}
+
+void EtcdServer::waitHealthy() {
+  const auto deadline = Clock::now() + std::chrono::seconds(15);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("etcd exited during start; log " + dir_ + "/etcd.log:\n" +
+                               logTail());
+    }
+    HttpRequest probe;
+    probe.url = clientUrl() + "/health";
+    probe.timeout = std::chrono::milliseconds(500);
+    const auto answer = httpPerform(probe, TlsOptions{});
+    if (answer.status == 200 && answer.body.find("\"true\"") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error("etcd not healthy within 15 s; log " + dir_ + "/etcd.log:\n" +
+                           logTail());
+}
+
+std::string EtcdServer::logTail() const {
+  std::ifstream log(dir_ + "/etcd.log");
+  std::stringstream content;
+  content << log.rdbuf();
+  const std::string text = content.str();
+  return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
+}
+
+HttpResponse EtcdServer::request(const std::string& method, const std::string& path,
+                                 const std::string& body, const std::string& contentType) const {
+  HttpRequest raw;
+  raw.method = method;
+  raw.url = clientUrl() + path;
+  raw.body = body;
+  raw.contentType = body.empty() ? std::string() : contentType;
+  raw.timeout = std::chrono::seconds(5);
+  return httpPerform(raw, TlsOptions{});
+}
+
+}  // namespace esetcd::testing

@@ -1,0 +1,30 @@
+// FakeHttpServer answers every request on a free loopback port with one fixed status and body,
+// and counts the requests: it stands in for an unhealthy etcd member or a v2-only server.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace esetcd::testing {
+
+class FakeHttpServer {
+ public:
+  FakeHttpServer(int status, std::string body);
+  ~FakeHttpServer();
+  FakeHttpServer(const FakeHttpServer&) = delete;
+  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+
+  std::string url() const;
+  int hits() const { return hits_->load(); }
+
+ private:
+  std::shared_ptr<std::atomic<int>> hits_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace esetcd::testing

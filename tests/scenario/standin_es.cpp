@@ -1,0 +1,80 @@
+// A stand-in for Elasticsearch's HTTP API, used only as the supervised command in the
+// registration scenario (never as proof that clusters form). GET /_cluster/health answers like
+// a node that has joined a cluster while the state file says "healthy", and like a node
+// without a master (503) otherwise. SIGTERM ends it with status 143, as Elasticsearch does.
+//
+// Usage: standin_es PORT STATE_FILE [ignored Elasticsearch arguments...]
+// It writes its arguments, one per line, to STATE_FILE.args so tests can check them.
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <signal.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+std::string stateFile;
+
+bool healthy() {
+  std::ifstream in(stateFile);
+  std::string word;
+  in >> word;
+  return word == "healthy";
+}
+
+class Health : public Poco::Net::HTTPRequestHandler {
+ public:
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    bool ok = healthy() && request.getURI().rfind("/_cluster/health", 0) == 0;
+    response.setStatus(ok ? Poco::Net::HTTPResponse::HTTP_OK
+                          : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+    response.setContentType("application/json");
+    response.send()
+        << (ok ? R"({"cluster_name":"standin","status":"green","number_of_nodes":1})"
+               : R"({"error":{"type":"master_not_discovered_exception"},"status":503})");
+  }
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new Health;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: standin_es PORT STATE_FILE [args...]\n";
+    return 2;
+  }
+  // Block the stop signals before Poco starts its threads, then wait for one synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  stateFile = argv[2];
+  {
+    std::ofstream args(stateFile + ".args");
+    for (int i = 3; i < argc; ++i) args << argv[i] << "\n";
+  }
+  Poco::Net::ServerSocket socket(
+      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(std::stoi(argv[1]))));
+  Poco::Net::HTTPServer server(new Factory, socket, new Poco::Net::HTTPServerParams);
+  server.start();
+  int sig = 0;
+  sigwait(&set, &sig);
+  server.stopAll(true);
+  return 128 + sig;
+}

@@ -1,0 +1,175 @@
+#include <catch2/catch.hpp>
+
+#include "config.hpp"
+
+using namespace esetcd;
+
+namespace {
+
+std::string noFile(const std::string&, bool& ok) {
+  ok = false;
+  return "";
+}
+
+std::string secretFile(const std::string& path, bool& ok) {
+  ok = path == "/run/secrets/etcd";
+  return ok ? "s3cret\n" : "";
+}
+
+ConfigOutcome parse(std::vector<std::string> args, Env env = {}) {
+  return parseConfig(args, env, noFile);
+}
+
+bool mentions(const std::vector<std::string>& errors, const std::string& a, const std::string& b) {
+  for (const auto& e : errors)
+    if (e.find(a) != std::string::npos && e.find(b) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("defaults describe the seed's layout and sane timings") {
+  auto out = parse({});
+  REQUIRE(out.errors.empty());
+  const Config& c = out.config;
+  CHECK(c.etcdEndpoints == std::vector<std::string>{"http://127.0.0.1:2379"});
+  CHECK(c.etcdApi == "auto");
+  CHECK(c.prefix == "/services/elasticsearch");
+  CHECK(c.statePrefix == "/es-etcd-entrypoint/services/elasticsearch");
+  CHECK(c.ttlSeconds == 20);
+  CHECK(c.httpPort == 9200);
+  CHECK(c.transportPort == 9300);
+  CHECK(c.transportPublishPort == 9300);
+  CHECK(c.nodeNameTemplate == "{hostname}");
+  CHECK(c.esHome == "/usr/share/elasticsearch");
+  CHECK(c.esPathConf == "/usr/share/elasticsearch/config");
+  CHECK(c.stateDir == "/usr/share/elasticsearch/data");
+  CHECK(c.healthUrl == "http://127.0.0.1:9200");
+  CHECK(c.healthInterval == Millis(5000));
+  CHECK(c.healthTimeout == Millis(2000));
+  CHECK(c.healthFailures == 3);
+  CHECK(c.stopGrace == Millis(20000));
+  CHECK(c.bootstrapExpect == 3);
+  CHECK(c.logLevel == LogLevel::Info);
+  CHECK(c.command.empty());
+}
+
+TEST_CASE("flags win over the environment, which wins over defaults") {
+  Env env = {{"ETCD_TTL", "40"}, {"ES_HTTP_PORT", "9201"}, {"ETCD_PREFIX", "/x/es"}};
+  auto out = parse({"--etcd-ttl=60", "--es-transport-port", "9301"}, env);
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.ttlSeconds == 60);
+  CHECK(out.config.httpPort == 9201);
+  CHECK(out.config.transportPort == 9301);
+  CHECK(out.config.transportPublishPort == 9301);
+  CHECK(out.config.prefix == "/x/es");
+  CHECK(out.config.statePrefix == "/es-etcd-entrypoint/x/es");
+  CHECK(out.config.healthUrl == "http://127.0.0.1:9201");
+}
+
+TEST_CASE("the command starts at the first non-option or after --") {
+  auto plain = parse({"--log-level=debug", "bin/elasticsearch", "-Ecluster.name=x"});
+  REQUIRE(plain.errors.empty());
+  CHECK(plain.config.command == std::vector<std::string>{"bin/elasticsearch", "-Ecluster.name=x"});
+  auto dashed = parse({"--", "--not-ours", "a"});
+  REQUIRE(dashed.errors.empty());
+  CHECK(dashed.config.command == std::vector<std::string>{"--not-ours", "a"});
+  auto deferred = parse({"--etcd-ttl", "30", "cmd"});
+  REQUIRE(deferred.errors.empty());
+  CHECK(deferred.config.ttlSeconds == 30);
+  CHECK(deferred.config.command == std::vector<std::string>{"cmd"});
+}
+
+TEST_CASE("every bad value is reported at once, naming the setting and the value") {
+  Env env = {{"ETCD_ENDPOINTS", "ftp://x:1"}, {"ES_HTTP_PORT", "70000"}, {"ETCD_API", "v4"}};
+  auto out = parse({"--etcd-ttl=abc", "--health-interval=5 s", "--log-level=loud"}, env);
+  CHECK(out.errors.size() == 6);
+  CHECK(mentions(out.errors, "ETCD_ENDPOINTS (--etcd-endpoints)", "ftp://x:1"));
+  CHECK(mentions(out.errors, "ES_HTTP_PORT", "\"70000\""));
+  CHECK(mentions(out.errors, "ETCD_API", "\"v4\""));
+  CHECK(mentions(out.errors, "ETCD_TTL", "\"abc\""));
+  CHECK(mentions(out.errors, "HEALTH_INTERVAL", "\"5 s\""));
+  CHECK(mentions(out.errors, "LOG_LEVEL", "\"loud\""));
+}
+
+TEST_CASE("unknown and repeated options are errors") {
+  CHECK(mentions(parse({"--no-such-thing=1"}).errors, "--no-such-thing", "Unknown"));
+  CHECK_FALSE(parse({"--etcd-ttl=30", "--etcd-ttl=40"}).errors.empty());
+  CHECK_FALSE(parse({"--etcd-ttl"}).errors.empty());
+}
+
+TEST_CASE("TTL must outlast one interval plus two timeouts") {
+  auto bad = parse({"--etcd-ttl=8", "--health-interval=5s", "--health-timeout=2s"});
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(mentions(bad.errors, "ETCD_TTL", "HEALTH_INTERVAL + 2 x HEALTH_TIMEOUT"));
+  CHECK(parse({"--etcd-ttl=10", "--health-interval=5s", "--health-timeout=2s"}).errors.empty());
+  CHECK_FALSE(parse({"--etcd-ttl=1"}).errors.empty());
+}
+
+TEST_CASE("endpoint lists, URLs and key prefixes are checked") {
+  auto many = parse({"--etcd-endpoints=http://a:2379, https://b:2379"});
+  REQUIRE(many.errors.empty());
+  CHECK(many.config.etcdEndpoints == std::vector<std::string>{"http://a:2379", "https://b:2379"});
+  CHECK(mentions(parse({"--etcd-endpoints=http://a:2379/v2"}).errors, "ETCD_ENDPOINTS", "path"));
+  CHECK(mentions(parse({"--etcd-endpoints="}).errors, "ETCD_ENDPOINTS", "at least one"));
+  CHECK(mentions(parse({"--etcd-prefix=services"}).errors, "ETCD_PREFIX", "start with /"));
+  CHECK(mentions(parse({"--etcd-prefix=/services/"}).errors, "ETCD_PREFIX", "end with /"));
+}
+
+TEST_CASE("node name templates know {hostname} and {ip} only") {
+  CHECK(parse({"--es-node-name=es-{hostname}-{ip}"}).errors.empty());
+  CHECK(mentions(parse({"--es-node-name=es-{pod}"}).errors, "ES_NODE_NAME", "{pod}"));
+  CHECK(mentions(parse({"--es-node-name=es-{ip"}).errors, "ES_NODE_NAME", "unclosed"));
+}
+
+TEST_CASE("durations take ms, s, m or plain seconds") {
+  Millis d{0};
+  CHECK((parseDuration("500ms", d) && d == Millis(500)));
+  CHECK((parseDuration("5s", d) && d == Millis(5000)));
+  CHECK((parseDuration("2m", d) && d == Millis(120000)));
+  CHECK((parseDuration("7", d) && d == Millis(7000)));
+  CHECK_FALSE(parseDuration("", d));
+  CHECK_FALSE(parseDuration("-1s", d));
+  CHECK_FALSE(parseDuration("1h", d));
+  CHECK_FALSE(parseDuration("1.5s", d));
+}
+
+TEST_CASE("the official image's env settings are taken over and dropped from the child") {
+  Env env = {{"cluster.name", "logs"}, {"ES_SETTING_NODE_NAME", "n1"}, {"ES_JAVA_OPTS", "-Xmx1g"}};
+  auto out = parse({}, env);
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.clusterName == "logs");
+  CHECK(out.config.nodeNameTemplate == "n1");
+  CHECK(out.config.absorbedEnv.size() == 2);
+  // Our own variable wins over the image's form.
+  env["ES_CLUSTER_NAME"] = "ours";
+  CHECK(parse({}, env).config.clusterName == "ours");
+}
+
+TEST_CASE("ES_SETTING_ names decode like the official image") {
+  CHECK(decodeEsSettingName("ES_SETTING_CLUSTER_NAME") == "cluster.name");
+  CHECK(decodeEsSettingName("ES_SETTING_BOOTSTRAP_MEMORY__LOCK") == "bootstrap.memory_lock");
+}
+
+TEST_CASE("the password file is read, and a secret never appears in an error") {
+  auto out = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/run/secrets/etcd"}}, secretFile);
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.etcdPassword == "s3cret");
+  auto missing = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/nope"}}, secretFile);
+  CHECK(mentions(missing.errors, "ETCD_PASSWORD_FILE", "/nope"));
+}
+
+TEST_CASE("help lists every setting with its env name, flag and default") {
+  std::string help = helpText();
+  for (const char* s : {"ETCD_ENDPOINTS", "--etcd-endpoints", "ETCD_TTL", "ES_NODE_NAME",
+                        "ES_PUBLISH_HOST", "HEALTH_INTERVAL", "STOP_GRACE", "LOG_LEVEL",
+                        "default http://127.0.0.1:2379", "127 command not found"}) {
+    INFO(s);
+    CHECK(help.find(s) != std::string::npos);
+  }
+}
+
+TEST_CASE("--help and --version are recognised") {
+  CHECK(parse({"--help"}).config.showHelp);
+  CHECK(parse({"--version"}).config.showVersion);
+}

@@ -1,0 +1,62 @@
+#include <sys/stat.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "seed_file.hpp"
+
+using namespace esetcd;
+
+namespace {
+
+struct TempDir {
+  TempDir() {
+    char pattern[] = "/tmp/esetcd-unit-XXXXXX";
+    path = mkdtemp(pattern);
+  }
+  ~TempDir() {
+    for (const char* name : {"/unicast_hosts.txt"}) ::unlink((path + name).c_str());
+    ::rmdir(path.c_str());
+  }
+  std::string path;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+ino_t inode(const std::string& path) {
+  struct stat st {};
+  stat(path.c_str(), &st);
+  return st.st_ino;
+}
+
+}  // namespace
+
+TEST_CASE("the file is written, left alone when unchanged, replaced when changed") {
+  TempDir dir;
+  std::string path = dir.path + "/unicast_hosts.txt";
+  std::string error;
+  CHECK(writeFileIfChanged(path, "a:1\n", error) == WriteOutcome::Written);
+  CHECK(slurp(path) == "a:1\n");
+  ino_t first = inode(path);
+  CHECK(writeFileIfChanged(path, "a:1\n", error) == WriteOutcome::Unchanged);
+  CHECK(inode(path) == first);
+  CHECK(writeFileIfChanged(path, "a:1\nb:2\n", error) == WriteOutcome::Written);
+  CHECK(slurp(path) == "a:1\nb:2\n");
+  // Replaced by rename, never rewritten in place: a reader sees the old or the new file.
+  CHECK(inode(path) != first);
+}
+
+TEST_CASE("a failed write says why and leaves no temp file") {
+  TempDir dir;
+  std::string error;
+  CHECK(writeFileIfChanged(dir.path + "/missing/x", "a", error) == WriteOutcome::Failed);
+  CHECK(error.find("missing/x") != std::string::npos);
+  CHECK(error.find("No such file") != std::string::npos);
+}
