@@ -1,0 +1,312 @@
+// The registration scenario with the real binary, a real etcd and a stand-in node: the key
+// appears only once the node is healthy, goes after HEALTH_FAILURES failed probes and at once on
+// SIGTERM, and a node started later is written into the first node's unicast_hosts.txt.
+#include <signal.h>
+
+#include <sys/stat.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "etcd_codec.hpp"
+#include "etcd_server.hpp"
+#include "harness.hpp"
+
+using esetcd::testing::EtcdServer;
+using esetcd::testing::freeLoopbackPort;
+using sup_test::Millis;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kPrefix = "/services/elasticsearch";
+
+// One entrypoint supervising one stand-in, in its own directory.
+struct Node {
+  Node(const sup_test::TempDir& dir, const std::string& name, const std::string& publishHost,
+       const EtcdServer& etcd, const std::string& api, bool healthy)
+      : state(dir.file(name + ".state")),
+        seeds(dir.file(name + "/unicast_hosts.txt")),
+        log(dir.file(name + ".log")) {
+    sup_test::writeFile(state, healthy ? "healthy\n" : "unhealthy\n");
+    ::mkdir(dir.file(name).c_str(), 0755);
+    int port = freeLoopbackPort();
+    sup_test::LaunchOptions options;
+    options.output = log;
+    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(),
+                   "ETCD_API=" + api,
+                   "ETCD_TTL=3",
+                   "ES_VERSION=8.15.0",
+                   "ES_NODE_NAME=" + name,
+                   "ES_PUBLISH_HOST=" + publishHost,
+                   "ES_HTTP_PORT=" + std::to_string(port),
+                   "ES_PATH_CONF=" + dir.file(name),
+                   "STATE_DIR=" + dir.file(name),
+                   "ES_PASS_SETTINGS=always",
+                   "HEALTH_INTERVAL=200ms",
+                   "HEALTH_TIMEOUT=150ms",
+                   "HEALTH_FAILURES=2",
+                   "STOP_GRACE=5s",
+                   "LOG_LEVEL=debug"};
+    process.emplace(sup_test::launch(
+        {ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port), state}, options));
+  }
+
+  void setHealthy(bool healthy) {
+    sup_test::writeFile(state, healthy ? "healthy\n" : "unhealthy\n");
+  }
+
+  std::string state, seeds, log;
+  std::optional<sup_test::Running> process;
+};
+
+std::optional<std::string> getKey(const EtcdServer& etcd, const std::string& api,
+                                  const std::string& key) {
+  if (api == "v2") {
+    auto r = etcd.request("GET", "/v2/keys" + key);
+    if (r.status != 200) return std::nullopt;
+    return nlohmann::json::parse(r.body)["node"]["value"].get<std::string>();
+  }
+  auto r = etcd.request("POST", "/v3/kv/range",
+                        nlohmann::json{{"key", esetcd::codec::base64Encode(key)}}.dump());
+  auto doc = nlohmann::json::parse(r.body);
+  if (!doc.contains("kvs")) return std::nullopt;
+  return esetcd::codec::base64Decode(doc["kvs"][0]["value"].get<std::string>()).value_or("");
+}
+
+bool hasKey(const EtcdServer& etcd, const std::string& api, const std::string& key) {
+  return getKey(etcd, api, key).has_value();
+}
+
+bool fileHasLine(const std::string& path, const std::string& line) {
+  for (const auto& l : sup_test::readLines(path))
+    if (l == line) return true;
+  return false;
+}
+
+void registrationScenario(const std::string& api) {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  Node a(dir, "node-a", "127.0.0.11", etcd, api, false);
+  const std::string keyA = kPrefix + "/127.0.0.11";
+  INFO("entrypoint log: " << a.log);
+
+  // Unhealthy: several probes pass and nothing is registered.
+  std::this_thread::sleep_for(Millis(1000));
+  CHECK_FALSE(hasKey(etcd, api, keyA));
+
+  // Healthy: registered within a few probes, with the seed-compatible record.
+  a.setHealthy(true);
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, api, keyA); }, Millis(3000)));
+  auto record = nlohmann::json::parse(*getKey(etcd, api, keyA));
+  CHECK(record["transport_port"] == 9300);
+  CHECK(record["node_name"] == "node-a");
+
+  // A second node started later: it seeds from A at start, and A's seed file lists it within
+  // about a second of its registration.
+  Node b(dir, "node-b", "127.0.0.12", etcd, api, true);
+  const std::string keyB = kPrefix + "/127.0.0.12";
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, api, keyB); }, Millis(3000)));
+  auto registeredAt = Clock::now();
+  REQUIRE(
+      sup_test::waitUntil([&] { return fileHasLine(a.seeds, "127.0.0.12:9300"); }, Millis(1500)));
+  auto lag = std::chrono::duration_cast<Millis>(Clock::now() - registeredAt);
+  WARN("peer change reached the seed file " << lag.count() << " ms after the registration");
+  CHECK(fileHasLine(b.seeds, "127.0.0.11:9300"));
+  CHECK_FALSE(fileHasLine(b.seeds, "127.0.0.12:9300"));
+
+  // Unhealthy again: gone within HEALTH_FAILURES probes (2 x 200 ms, plus slack), not at TTL.
+  a.setHealthy(false);
+  auto turned = Clock::now();
+  REQUIRE(sup_test::waitUntil([&] { return !hasKey(etcd, api, keyA); }, Millis(1500)));
+  WARN("deregistered " << std::chrono::duration_cast<Millis>(Clock::now() - turned).count()
+                       << " ms after the node turned unhealthy");
+  // B's seed file drops A once A is no longer registered.
+  REQUIRE(
+      sup_test::waitUntil([&] { return !fileHasLine(b.seeds, "127.0.0.11:9300"); }, Millis(1500)));
+
+  // SIGTERM: the key is deleted before the child is even told to stop, so it is gone by the
+  // time the entrypoint has exited with the child's 143.
+  a.setHealthy(true);
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, api, keyA); }, Millis(3000)));
+  ::kill(b.process->pid(), SIGTERM);
+  auto code = b.process->waitExit(Millis(5000));
+  REQUIRE(code);
+  CHECK(*code == 143);
+  CHECK_FALSE(hasKey(etcd, api, keyB));
+  std::string logB = sup_test::readFile(b.log);
+  auto deregistered = logB.find("deregistered " + keyB);
+  auto exited = logB.find("exited; exiting with status 143");
+  CHECK(deregistered != std::string::npos);
+  CHECK(exited != std::string::npos);
+  CHECK(deregistered < exited);
+  CHECK(hasKey(etcd, api, keyA));
+
+  ::kill(a.process->pid(), SIGTERM);
+  CHECK(a.process->waitExit(Millis(5000)) == 143);
+  CHECK_FALSE(hasKey(etcd, api, keyA));
+}
+
+}  // namespace
+
+TEST_CASE("registration follows health, peers follow registrations (etcd v3)") {
+  registrationScenario("v3");
+}
+
+TEST_CASE("registration follows health, peers follow registrations (etcd v2)") {
+  registrationScenario("v2");
+}
+
+TEST_CASE("the child's exit status passes through and the key goes with it") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  Node a(dir, "node-a", "127.0.0.11", etcd, "v3", true);
+  const std::string key = kPrefix + "/127.0.0.11";
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(3000)));
+  // The stand-in dies of SIGKILL: the entrypoint exits 137 and deregisters at once.
+  auto children = sup_test::childrenOf(a.process->pid());
+  REQUIRE(children.size() == 1);
+  ::kill(children[0], SIGKILL);
+  CHECK(a.process->waitExit(Millis(5000)) == 137);
+  CHECK_FALSE(hasKey(etcd, "v3", key));
+}
+
+namespace {
+
+// Starts the entrypoint with `extraEnv` on top of a stand-in node setup and returns it.
+sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
+                                  const std::vector<std::string>& extraEnv,
+                                  const std::string& state) {
+  sup_test::LaunchOptions options;
+  options.output = dir.file("entrypoint.log");
+  options.env = {
+      "ES_VERSION=8.15.0",          "ES_NODE_NAME=node-a",     "ES_PUBLISH_HOST=127.0.0.11",
+      "ES_PATH_CONF=" + dir.path(), "STATE_DIR=" + dir.path(), "ES_PASS_SETTINGS=always",
+      "HEALTH_INTERVAL=200ms",      "HEALTH_TIMEOUT=150ms",    "ETCD_TTL=3",
+      "ETCD_TIMEOUT=300ms"};
+  options.env.insert(options.env.end(), extraEnv.begin(), extraEnv.end());
+  int port = freeLoopbackPort();
+  options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));
+  sup_test::writeFile(state, "healthy\n");
+  return sup_test::launch({ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port), state},
+                          options);
+}
+
+std::string deadEndpoint() {
+  return "http://127.0.0.1:" + std::to_string(freeLoopbackPort());
+}
+
+}  // namespace
+
+TEST_CASE("etcd down at start: bounded retry, then the cached peers") {
+  sup_test::TempDir dir;
+  sup_test::writeFile(dir.file(".es-etcd-entrypoint-peers"), "# cached\n10.9.9.9:9300\n");
+  auto started = Clock::now();
+  auto node = startEntrypoint(
+      dir, {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_START_TIMEOUT=1500ms"}, dir.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(5000)));
+  auto waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  CHECK(waited >= Millis(1400));
+  CHECK(waited < Millis(4000));
+  CHECK(fileHasLine(dir.file("unicast_hosts.txt"), "10.9.9.9:9300"));
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  CHECK(log.find("starting with the 1 cached peers") != std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("etcd down at start without a cache: starts with no peers, registers once etcd is up") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  etcd.stop();
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_START_TIMEOUT=0"},
+                              dir.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(5000)));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log")).find("starting with no peers") !=
+        std::string::npos);
+  etcd.start();
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", kPrefix + "/127.0.0.11"); },
+                              Millis(5000)));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+  CHECK_FALSE(hasKey(etcd, "v3", kPrefix + "/127.0.0.11"));
+}
+
+TEST_CASE("etcd restarted while running: the registration comes back") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  const std::string key = kPrefix + "/127.0.0.11";
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, dir.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(3000)));
+  etcd.stop();
+  // Down for longer than the TTL: the lease expires meanwhile and must be granted again.
+  std::this_thread::sleep_for(Millis(3500));
+  etcd.start();
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(6000)));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a lease revoked behind our back is granted again and the key comes back") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  const std::string key = kPrefix + "/127.0.0.11";
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, dir.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(3000)));
+  auto range = nlohmann::json::parse(
+      etcd.request("POST", "/v3/kv/range",
+                   nlohmann::json{{"key", esetcd::codec::base64Encode(key)}}.dump())
+          .body);
+  std::string lease = range["kvs"][0]["lease"].get<std::string>();
+  etcd.request("POST", "/v3/lease/revoke", nlohmann::json{{"ID", lease}}.dump());
+  REQUIRE_FALSE(hasKey(etcd, "v3", key));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(2000)));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a live node with our name at another address: exit 3, nothing started") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  etcd.request("PUT", "/v2/keys" + kPrefix + "/127.0.0.99",
+               "value=" + std::string(R"({"transport_port":9300,"node_name":"node-a"})"),
+               "application/x-www-form-urlencoded");
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_API=v2"},
+                              dir.file("state"));
+  CHECK(node.waitExit(Millis(5000)) == 3);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log")).find("127.0.0.99") != std::string::npos);
+}
+
+TEST_CASE("bad settings: exit 2 before anything is contacted or started") {
+  sup_test::TempDir dir;
+  auto node = startEntrypoint(
+      dir, {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_TTL=1", "ETCD_API=v9"}, dir.file("state"));
+  CHECK(node.waitExit(Millis(3000)) == 2);
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  CHECK(log.find("ETCD_TTL (--etcd-ttl) = \"1\"") != std::string::npos);
+  CHECK(log.find("nothing was started") != std::string::npos);
+  CHECK(log.find("ETCD_API (--etcd-api) = \"v9\"") != std::string::npos);
+  // Nothing was asked of etcd: no API detection, no listing, no retry.
+  CHECK(log.find("API detection") == std::string::npos);
+  CHECK(log.find("cannot read peers") == std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
+
+TEST_CASE("SIGTERM while etcd is retried at start: exit 143, the command never starts") {
+  sup_test::TempDir dir;
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_START_TIMEOUT=30s"},
+                              dir.file("state"));
+  REQUIRE(sup_test::waitUntil(
+      [&] {
+        return sup_test::readFile(dir.file("entrypoint.log")).find("retrying") != std::string::npos;
+      },
+      Millis(3000)));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(3000)) == 143);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
