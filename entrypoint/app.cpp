@@ -1,25 +1,20 @@
 #include "app.hpp"
 
-#include <dirent.h>
 #include <signal.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "assembly.hpp"
-#include "backoff.hpp"
-#include "config.hpp"
-#include "etcd.hpp"
+#include "bootstrap.hpp"
 #include "exit_codes.hpp"
-#include "identity.hpp"
 #include "lazy_store.hpp"
 #include "log.hpp"
 #include "monitor.hpp"
+#include "registrar.hpp"
 #include "seed_file.hpp"
+#include "startup.hpp"
 #include "supervisor.hpp"
 
 extern char** environ;
@@ -29,78 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
-
-// Everything decided before the child starts.
-struct Plan {
-  Flavor flavor;
-  Identity self;
-  std::vector<std::string> command;
-  bool passSettings = false;
-  std::string seedFile;  // empty: this version takes seeds on the command line only
-  std::string cacheFile;
-};
-
-std::vector<std::string> listDirectory(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) names.emplace_back(e->d_name);
-    closedir(d);
-  }
-  return names;
-}
-
-bool isExecutable(const std::string& path) {
-  return access(path.c_str(), X_OK) == 0;
-}
-
-std::string resolveFlavor(const Config& c, Flavor& flavor) {
-  auto detected = detectFlavor(listDirectory(c.esHome + "/lib"), c.distribution);
-  if (c.version.empty()) {
-    if (!detected) {
-      return "ES_VERSION is not set and ES_HOME (--es-home) = \"" + c.esHome +
-             "\" has no lib/elasticsearch-<version>.jar or lib/opensearch-<version>.jar; set "
-             "ES_VERSION";
-    }
-    flavor = *detected;
-    return "";
-  }
-  auto version = parseVersion(c.version);
-  if (!version) return "ES_VERSION (--es-version) = \"" + c.version + "\": must look like 8.15.0";
-  flavor.version = *version;
-  bool open =
-      c.distribution == "opensearch" ||
-      (c.distribution == "auto" && detected && detected->distribution == Distribution::OpenSearch);
-  flavor.distribution = open ? Distribution::OpenSearch : Distribution::Elasticsearch;
-  return "";
-}
-
-// The image's own start command: the official entrypoint script when there is one (it applies
-// the image's env conventions, *_FILE secrets and the keystore), else the start script.
-std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
-  const std::string official = "/usr/local/bin/docker-entrypoint.sh";
-  if (isExecutable(official)) return {official, "eswrapper"};
-  return {c.esHome + "/" + startScript(flavor)};
-}
-
-std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
-  std::vector<std::string> errors;
-  std::string why = resolveFlavor(c, plan.flavor);
-  if (!why.empty()) errors.push_back(why);
-  std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
-  if (host.empty())
-    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
-  plan.self.publishHost = host;
-  plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
-  plan.self.httpPort = c.httpPort;
-  plan.self.transportPort = c.transportPublishPort;
-  plan.command = c.command.empty() ? defaultCommand(c, plan.flavor) : c.command;
-  plan.passSettings = c.passSettings == PassSettings::Always ||
-                      (c.passSettings == PassSettings::Auto &&
-                       (c.command.empty() || isStartCommand(plan.command[0])));
-  if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
-  plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
-  return errors;
-}
+using std::chrono::milliseconds;
 
 int usageError(const std::vector<std::string>& errors) {
   for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
@@ -108,83 +32,83 @@ int usageError(const std::vector<std::string>& errors) {
   return exit_code::kUsage;
 }
 
-// Sleeps up to `d` unless a stop signal arrives; returns that signal, or 0. Signals are blocked,
-// so one sent during start-up waits here instead of being lost.
-int sleepUnlessStopped(std::chrono::milliseconds d) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&set, sig);
-  timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
-  int sig = sigtimedwait(&set, nullptr, &ts);
-  return sig > 0 ? sig : 0;
+std::string joinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
 }
 
-EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
-  EtcdOptions o;
-  o.endpoints = c.etcdEndpoints;
-  o.tls = c.tls;
-  o.timeout = c.etcdTimeout;
-  o.username = c.etcdUsername;
-  o.password = c.etcdPassword;
-  o.abort = abort;
-  return o;
+MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
+  MonitorSettings ms;
+  ms.prefix = c.prefix;
+  ms.self = plan.self;
+  ms.healthUrl = c.healthUrl;
+  ms.interval = c.healthInterval;
+  ms.healthTimeout = c.healthTimeout;
+  ms.followPeers = !plan.seedFile.empty();
+  ms.seedFile = plan.seedFile;
+  ms.cacheFile = plan.cacheFile;
+  ms.announceDir = StateKeys(c.statePrefix).announceDir;
+  if (!initialMastersKey(plan.flavor).empty())
+    ms.clusterUuidKey = StateKeys(c.statePrefix).clusterUuid;
+  return ms;
 }
 
-struct StartRead {
-  std::unique_ptr<Store> store;  // null when etcd never answered
-  std::optional<PeerSnapshot> snapshot;
-  int stopSignal = 0;
+// What outlives start-up: this node's registration and announcement, and the monitor that keeps
+// them and the seeds current. Separate etcd connections: the signal loop's deregistration must
+// never wait behind a watch, and the stop flag aborts the watch but not the deregistration.
+struct Background {
+  Background(const Config& c, const Plan& plan, const std::string& api)
+      : registrarStore(api, etcdOptions(c, nullptr)),
+        watchStore(api, etcdOptions(c, stop.atomic())),
+        registrar(registrarStore, registrationKey(c.prefix, plan.self),
+                  registrationValue(plan.self, plan.flavor, c.clusterName), c.ttlSeconds,
+                  c.healthFailures),
+        announcer(registrarStore,
+                  StateKeys(c.statePrefix).announceDir + "/" + plan.self.publishHost,
+                  announcementValue(registrationValue(plan.self, plan.flavor, c.clusterName),
+                                    plan.freshData),
+                  c.ttlSeconds, 1),
+        monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
+
+  // Deregistration first, then the announcement: peers stop seeding from us at once.
+  void stopAll() {
+    stop.raise();
+    registrar.stop();
+    announcer.stop();
+  }
+
+  StopFlag stop;
+  LazyStore registrarStore;
+  LazyStore watchStore;
+  Registrar registrar;
+  Registrar announcer;
+  Monitor monitor;
 };
 
-// Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
-StartRead readPeersAtStart(const Config& c) {
-  StartRead out;
-  std::mt19937 random(static_cast<unsigned>(getpid()));
-  std::uniform_real_distribution<double> jitter(0.0, 1.0);
-  auto deadline = Clock::now() + c.etcdStartTimeout;
-  for (int attempt = 0;; ++attempt) {
-    std::string failure;
-    if (!out.store) {
-      auto store = makeStore(c.etcdApi, etcdOptions(c, nullptr));
-      if (store)
-        out.store = std::move(store.value());
-      else
-        failure = store.error().message;
-    }
-    if (out.store) {
-      auto snapshot = readPeers(*out.store, c.prefix);
-      if (snapshot) {
-        out.snapshot = snapshot.value();
-        return out;
-      }
-      failure = snapshot.error().message;
-    }
-    auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      logWarn("etcd did not answer within ETCD_START_TIMEOUT: " + failure);
-      return out;
-    }
-    auto delay = std::min(left, backoffDelay(attempt, std::chrono::milliseconds(200),
-                                             std::chrono::milliseconds(5000), jitter(random)));
-    logWarn("cannot read peers from etcd (attempt " + std::to_string(attempt + 1) +
-            "): " + failure + "; retrying in " + std::to_string(delay.count()) + "ms");
-    out.stopSignal = sleepUnlessStopped(delay);
-    if (out.stopSignal) return out;
-  }
-}
-
-std::vector<std::string> startSeeds(const StartRead& read, const Plan& plan) {
-  if (read.snapshot) return seedHosts(read.snapshot->peers, plan.self);
-  bool ok = false;
-  std::string cached = readWholeFile(plan.cacheFile, ok);
-  if (ok) {
-    auto seeds = parseSeedFileText(cached);
-    logWarn("starting with the " + std::to_string(seeds.size()) + " cached peers from " +
-            plan.cacheFile);
-    return seeds;
-  }
-  logWarn("starting with no peers: etcd unreachable and no cached peer list");
-  return {};
+// Announces this node and waits, when it is a fresh node of a cluster not bootstrapped yet,
+// until the initial master set is decided.
+BootstrapOutcome bootstrap(const Config& c, const Plan& plan, Store& store, Background& bg) {
+  bg.announcer.onProbe(true, "");
+  BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
+  ctx.facts.versionHasSetting = !initialMastersKey(plan.flavor).empty();
+  ctx.facts.freshData = plan.freshData;
+  ctx.facts.nodeName = plan.self.nodeName;
+  auto lastRefresh = Clock::now();
+  ctx.keepAlive = [&] {
+    if (Clock::now() - lastRefresh < std::chrono::seconds(2)) return;
+    bg.announcer.onProbe(true, "");
+    lastRefresh = Clock::now();
+  };
+  ctx.sleep = sleepUnlessStopped;
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  if (out.role == BootstrapRole::Initial)
+    logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
+            joinWords(out.initialMasters));
+  else if (out.role == BootstrapRole::Join)
+    logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
+                           : "data directory holds node state: joining, never bootstrapping");
+  return out;
 }
 
 std::vector<std::string> childEnvironment(const Config& c) {
@@ -199,83 +123,44 @@ std::vector<std::string> childEnvironment(const Config& c) {
   return env;
 }
 
-std::string joinWords(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
 // The signal loop: forwards signals, deregisters before stopping, enforces the grace period,
 // and returns the child's mapped status.
-int supervise(Supervisor& sup, Registrar& registrar, StopFlag& stop, const Config& c) {
+int supervise(Supervisor& sup, Background& bg, const Config& c) {
   bool stopping = false;
   bool killed = false;
   auto deadline = Clock::time_point::max();
   for (;;) {
-    auto wait = std::chrono::milliseconds(10000);
+    milliseconds wait(10000);
     if (stopping && !killed)
-      wait = std::max(
-          std::chrono::milliseconds(1),
-          std::min(wait, duration_cast<std::chrono::milliseconds>(deadline - Clock::now())));
+      wait =
+          std::clamp(duration_cast<milliseconds>(deadline - Clock::now()), milliseconds(1), wait);
     SupervisorEvent ev = sup.wait(wait);
     if (ev.type == SupervisorEvent::Type::ChildExited) {
-      stop.raise();
-      registrar.stop();
+      bg.stopAll();
       int code = exitCodeForWaitStatus(ev.status);
-      logInfo("Elasticsearch exited; exiting with status " + std::to_string(code));
+      logInfo("the command exited; exiting with status " + std::to_string(code));
       return code;
     }
     if (ev.type == SupervisorEvent::Type::Signal) {
       if ((ev.signal == SIGTERM || ev.signal == SIGINT) && !stopping) {
-        logInfo(std::string("received ") + strsignal(ev.signal) +
-                ": deregistering, then stopping Elasticsearch");
+        logInfo(std::string("received SIG") + sigabbrev_np(ev.signal) +
+                ": deregistering, then stopping the command");
         stopping = true;
-        stop.raise();
-        registrar.stop();
+        bg.stopAll();
         deadline = Clock::now() + c.stopGrace;
       }
       sup.forward(ev.signal);
     }
     if (stopping && !killed && Clock::now() >= deadline) {
-      logWarn("Elasticsearch did not stop within STOP_GRACE; sending SIGKILL");
+      logWarn("the command did not stop within STOP_GRACE; sending SIGKILL to its process group");
       sup.killGroup();
       killed = true;
     }
   }
 }
 
-MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
-  MonitorSettings ms;
-  ms.prefix = c.prefix;
-  ms.self = plan.self;
-  ms.healthUrl = c.healthUrl;
-  ms.interval = c.healthInterval;
-  ms.healthTimeout = c.healthTimeout;
-  ms.followPeers = !plan.seedFile.empty();
-  ms.seedFile = plan.seedFile;
-  ms.cacheFile = plan.cacheFile;
-  return ms;
-}
-
-// What the background thread uses. Separate etcd connections: the signal loop's deregistration
-// must never wait behind a watch, and the stop flag aborts the watch but not the deregistration.
-struct Background {
-  Background(const Config& c, const Plan& plan, const std::string& api)
-      : registrarStore(api, etcdOptions(c, nullptr)),
-        watchStore(api, etcdOptions(c, stop.atomic())),
-        registrar(registrarStore, registrationKey(c.prefix, plan.self),
-                  registrationValue(plan.self, plan.flavor, c.clusterName), c.ttlSeconds,
-                  c.healthFailures),
-        monitor(monitorSettings(c, plan), watchStore, registrar, stop) {}
-
-  StopFlag stop;
-  LazyStore registrarStore;
-  LazyStore watchStore;
-  Registrar registrar;
-  Monitor monitor;
-};
-
-int runChild(const Config& c, const Plan& plan, const StartRead& read, const StartPlan& start) {
+int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start, Background* bg,
+                      int64_t revision) {
   SpawnSpec spec;
   spec.argv = plan.command;
   if (plan.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
@@ -283,20 +168,78 @@ int runChild(const Config& c, const Plan& plan, const StartRead& read, const Sta
   auto child = spawnChild(spec);
   if (!child) {
     logError("cannot start " + spec.argv[0] + ": " + child.error().message);
+    bg->stopAll();
     return exitCodeForExecError(static_cast<int>(child.error().code));
   }
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
-
-  // Keep the API found at start; "auto" again only when etcd never answered.
-  std::string api = read.store ? read.store->api() : c.etcdApi;
-  // Deliberately never freed: the monitor thread may still be inside a request when the child
-  // exits, and main ends the process with _exit without joining it.
-  auto* bg = new Background(c, plan, api);
-  int64_t revision = read.snapshot ? read.snapshot->revision : 0;
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
-  int code = supervise(sup, bg->registrar, bg->stop, c);
-  return code;
+  return supervise(sup, *bg, c);
+}
+
+std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
+  if (!read.snapshot) return std::nullopt;
+  auto other = nodeNameConflict(read.snapshot->peers, plan.self);
+  if (!other) return std::nullopt;
+  logError("node name " + plan.self.nodeName + " is registered by a live node at " +
+           hostPort(other->host, other->transportPort) + " (" + other->key +
+           "); set a unique ES_NODE_NAME. A stale registration expires within ETCD_TTL.");
+  return exit_code::kNodeNameTaken;
+}
+
+int run(const Config& c) {
+  Plan plan;
+  auto errors = resolvePlan(c, plan);
+  if (!errors.empty()) return usageError(errors);
+  logInfo("node " + plan.self.nodeName + " at " +
+          hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
+          (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
+          joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
+  becomeSubreaperIfNeeded();
+  httpGlobalInit();
+  StartRead read = readPeersAtStart(c);
+  if (read.stopSignal) {
+    logInfo(std::string("received SIG") + sigabbrev_np(read.stopSignal) + " before start; exiting");
+    return exit_code::kSignalBase + read.stopSignal;
+  }
+  if (auto code = checkNodeName(read, plan)) return *code;
+
+  // Deliberately never freed: the monitor thread may still be inside a request when the child
+  // exits, and main ends the process with _exit without joining it.
+  auto* bg = new Background(c, plan, read.store ? read.store->api() : c.etcdApi);
+  StartInputs in;
+  in.self = plan.self;
+  in.flavor = plan.flavor;
+  in.clusterName = c.clusterName;
+  in.transportBindPort = c.transportPort;
+  if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
+  if (read.store) {
+    BootstrapOutcome boot = bootstrap(c, plan, *read.store, *bg);
+    if (boot.stopSignal) {
+      bg->stopAll();
+      return exit_code::kSignalBase + boot.stopSignal;
+    }
+    in.initialMasters = boot.initialMasters;
+    // Peers that started meanwhile are only announced yet; they are seeds too.
+    auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
+    if (withStarting) read.snapshot = withStarting.value();
+  } else if (!initialMastersKey(plan.flavor).empty() && plan.freshData) {
+    logWarn(
+        "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
+        "cluster cannot form until nodes restart with etcd reachable");
+  }
+  in.seeds = startSeeds(read.snapshot, plan);
+  StartPlan start = assembleStart(in);
+  logInfo("seed hosts [" + joinWords(in.seeds) + "]");
+  if (start.usesSeedFile) {
+    std::string error;
+    if (writeFileIfChanged(plan.seedFile, start.seedFileText, error) == WriteOutcome::Failed) {
+      bg->stopAll();
+      return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + c.esPathConf + "\": " + error});
+    }
+  }
+  if (read.snapshot) publishSeeds(in.seeds, "", plan.cacheFile);
+  return spawnAndSupervise(c, plan, start, bg, read.snapshot ? read.snapshot->revision : 0);
 }
 
 }  // namespace
@@ -315,45 +258,7 @@ int runApp(int argc, char** argv) {
     return 0;
   }
   logInit(c.logLevel);
-  Plan plan;
-  auto errors = resolvePlan(c, plan);
-  if (!errors.empty()) return usageError(errors);
-  logInfo("node " + plan.self.nodeName + " at " +
-          hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
-          ", etcd " + joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
-
-  becomeSubreaperIfNeeded();
-  httpGlobalInit();
-  StartRead read = readPeersAtStart(c);
-  if (read.stopSignal) {
-    logInfo(std::string("received ") + strsignal(read.stopSignal) + " before start; exiting");
-    return exit_code::kSignalBase + read.stopSignal;
-  }
-  if (read.snapshot) {
-    logInfo("read " + std::to_string(read.snapshot->peers.size()) + " registrations from etcd (" +
-            read.store->api() + ")");
-    if (auto other = nodeNameConflict(read.snapshot->peers, plan.self)) {
-      logError("node name " + plan.self.nodeName + " is registered by a live node at " +
-               hostPort(other->host, other->transportPort) + " (" + other->key +
-               "); set a unique ES_NODE_NAME. A stale registration expires within ETCD_TTL.");
-      return exit_code::kNodeNameTaken;
-    }
-  }
-  StartInputs in;
-  in.self = plan.self;
-  in.flavor = plan.flavor;
-  in.clusterName = c.clusterName;
-  in.transportBindPort = c.transportPort;
-  in.seeds = startSeeds(read, plan);
-  StartPlan start = assembleStart(in);
-  logInfo("seed hosts [" + joinWords(in.seeds) + "]");
-  if (start.usesSeedFile) {
-    std::string error;
-    if (writeFileIfChanged(plan.seedFile, start.seedFileText, error) == WriteOutcome::Failed)
-      return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + c.esPathConf + "\": " + error});
-  }
-  if (read.snapshot) publishSeeds(in.seeds, "", plan.cacheFile);
-  return runChild(c, plan, read, start);
+  return run(c);
 }
 
 }  // namespace esetcd

@@ -227,7 +227,13 @@ const std::vector<Setting>& settings() {
          c.esPathConf = v;
          return std::string();
        }},
-      {"STATE_DIR", "", "<ES_HOME>/data", "Where the last peer list is cached for etcd outages.",
+      {"ES_PATH_DATA", "", "<ES_HOME>/data",
+       "Elasticsearch's data directory; empty means a brand-new node (first bootstrap).",
+       [](Config& c, const std::string& v) {
+         c.esPathData = v;
+         return std::string();
+       }},
+      {"STATE_DIR", "", "<ES_PATH_DATA>", "Where the last peer list is cached for etcd outages.",
        [](Config& c, const std::string& v) {
          c.stateDir = v;
          return std::string();
@@ -337,7 +343,8 @@ void addDerivedDefaults(Config& c) {
   if (c.statePrefix.empty()) c.statePrefix = "/es-etcd-entrypoint" + c.prefix;
   if (c.transportPublishPort == 0) c.transportPublishPort = c.transportPort;
   if (c.esPathConf.empty()) c.esPathConf = c.esHome + "/config";
-  if (c.stateDir.empty()) c.stateDir = c.esHome + "/data";
+  if (c.esPathData.empty()) c.esPathData = c.esHome + "/data";
+  if (c.stateDir.empty()) c.stateDir = c.esPathData;
   if (c.healthUrl.empty()) c.healthUrl = "http://127.0.0.1:" + std::to_string(c.httpPort);
   while (c.healthUrl.size() > 1 && c.healthUrl.back() == '/') c.healthUrl.pop_back();
 }

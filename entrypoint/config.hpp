@@ -42,8 +42,9 @@ struct Config {
   std::string version;       // empty: detected from ES_HOME/lib
   std::string esHome;
   std::string esPathConf;
-  std::string stateDir;   // where the last peer list is cached
-  std::string healthUrl;  // base URL of the local node's HTTP API
+  std::string esPathData;  // Elasticsearch's data directory: empty means a brand-new node
+  std::string stateDir;    // where the last peer list is cached
+  std::string healthUrl;   // base URL of the local node's HTTP API
   int bootstrapExpect = 0;
 
   // supervision

@@ -54,4 +54,27 @@ HealthReport probeHealth(const std::string& baseUrl, std::chrono::milliseconds t
   return classifyHealth(httpPerform(request, TlsOptions{}, abort));
 }
 
+std::optional<std::string> parseClusterUuid(const std::string& body) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object() || !doc.contains("metadata") || !doc["metadata"].is_object())
+    return std::nullopt;
+  const auto& metadata = doc["metadata"];
+  if (!metadata.contains("cluster_uuid") || !metadata["cluster_uuid"].is_string())
+    return std::nullopt;
+  std::string uuid = metadata["cluster_uuid"].get<std::string>();
+  if (uuid.empty() || uuid == "_na_") return std::nullopt;
+  return uuid;
+}
+
+std::optional<std::string> fetchClusterUuid(const std::string& baseUrl,
+                                            std::chrono::milliseconds timeout,
+                                            const std::atomic<bool>* abort) {
+  HttpRequest request;
+  request.url = baseUrl + "/_cluster/state/metadata?filter_path=metadata.cluster_uuid";
+  request.timeout = timeout;
+  HttpResponse response = httpPerform(request, TlsOptions{}, abort);
+  if (response.outcome != HttpOutcome::Ok || response.status != 200) return std::nullopt;
+  return parseClusterUuid(response.body);
+}
+
 }  // namespace esetcd

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "http.hpp"
@@ -26,5 +27,12 @@ HealthReport classifyHealth(const HttpResponse& response);
 
 HealthReport probeHealth(const std::string& baseUrl, std::chrono::milliseconds timeout,
                          const std::atomic<bool>* abort);
+
+// The cluster UUID the node has joined, from GET /_cluster/state/metadata (GET / is not served
+// by every distribution); nullopt when absent or not yet committed ("_na_").
+std::optional<std::string> parseClusterUuid(const std::string& body);
+std::optional<std::string> fetchClusterUuid(const std::string& baseUrl,
+                                            std::chrono::milliseconds timeout,
+                                            const std::atomic<bool>* abort);
 
 }  // namespace esetcd

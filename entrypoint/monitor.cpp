@@ -23,7 +23,8 @@ bool StopFlag::waitFor(milliseconds d) {
   return cv_.wait_for(lock, d, [this] { return flag_.load(); });
 }
 
-Result<PeerSnapshot> readPeers(Store& store, const std::string& dir) {
+Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
+                               const std::string& announceDir) {
   auto listing = store.list(dir);
   if (!listing) return listing.error();
   std::vector<std::string> warnings;
@@ -31,6 +32,12 @@ Result<PeerSnapshot> readPeers(Store& store, const std::string& dir) {
   snapshot.peers = parsePeers(dir, listing->kvs, warnings);
   snapshot.revision = listing->revision;
   for (const auto& w : warnings) logWarn(w);
+  if (announceDir.empty()) return snapshot;
+  auto announced = store.list(announceDir);
+  if (!announced) return announced.error();
+  std::vector<std::string> ignored;  // announcements are ours: no need to warn twice
+  for (auto& peer : parsePeers(announceDir, announced->kvs, ignored))
+    snapshot.peers.push_back(std::move(peer));
   return snapshot;
 }
 
@@ -49,8 +56,13 @@ void publishSeeds(const std::vector<std::string>& seeds, const std::string& seed
     logWarn("cannot cache the peer list: " + error);
 }
 
-Monitor::Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar, StopFlag& stop)
-    : settings_(std::move(settings)), store_(watchStore), registrar_(registrar), stop_(stop) {}
+Monitor::Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar,
+                 Registrar* announcer, StopFlag& stop)
+    : settings_(std::move(settings)),
+      store_(watchStore),
+      registrar_(registrar),
+      announcer_(announcer),
+      stop_(stop) {}
 
 void Monitor::run(int64_t revision) {
   revision_ = revision;
@@ -68,13 +80,43 @@ void Monitor::run(int64_t revision) {
 }
 
 void Monitor::probe() {
+  if (announcer_) announcer_->onProbe(true, "");
   HealthReport report = probeHealth(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
-  registrar_.onProbe(report.healthy, report.reason);
+  std::string why = report.reason;
+  bool healthy = report.healthy && clusterUuidAgrees(why);
+  registrar_.onProbe(healthy, why);
+}
+
+bool Monitor::clusterUuidAgrees(std::string& why) {
+  if (settings_.clusterUuidKey.empty() || uuidVerified_) return true;
+  auto local = fetchClusterUuid(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
+  if (!local) {
+    why = "the node reports no cluster UUID yet";
+    return false;
+  }
+  auto created = store_.createIfAbsent(settings_.clusterUuidKey, *local, 0);
+  if (created && *created) logInfo("recorded cluster UUID " + *local + " in etcd");
+  auto recorded = store_.get(settings_.clusterUuidKey);
+  if (!created || !recorded || !recorded->has_value()) {
+    why = "cannot check the cluster UUID in etcd";
+    return false;
+  }
+  if (**recorded != *local) {
+    why = "split cluster: this node is in cluster " + *local + " but etcd records " + **recorded +
+          " for this prefix; refusing to register";
+    logError(why);
+    return false;
+  }
+  uuidVerified_ = true;
+  return true;
 }
 
 bool Monitor::relist() {
-  auto snapshot = readPeers(store_, settings_.prefix);
+  // Announced (starting) peers are seeds only while this node has not joined a cluster: once
+  // registered, it follows the registrations of healthy nodes alone.
+  auto snapshot =
+      readPeers(store_, settings_.prefix, registrar_.registered() ? "" : settings_.announceDir);
   if (!snapshot) {
     if (!etcdDown_) logWarn("cannot list peers: " + snapshot.error().message);
     etcdDown_ = true;
@@ -97,8 +139,13 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
     }
     auto left = duration_cast<milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return;
+    // Until this node is registered, peers that are only announced matter too, and they are
+    // not under the watched prefix: look again every second.
+    bool polling = !settings_.announceDir.empty() && !registrar_.registered();
+    if (polling) left = std::min(left, milliseconds(1000));
     auto change = store_.waitForChange(settings_.prefix, revision_, left);
     if (stop_.raised()) return;
+    if (polling) needRelist_ = true;
     if (change && change->changed) {
       needRelist_ = true;  // list again: simpler and safer than replaying events
     } else if (change) {

@@ -37,7 +37,10 @@ struct PeerSnapshot {
 };
 
 // Lists the registrations under `dir` and parses them; malformed entries are logged and skipped.
-Result<PeerSnapshot> readPeers(Store& store, const std::string& dir);
+// With `announceDir`, the starting peers announced there are added (they are not registered yet
+// but must find each other to form a cluster); the revision stays the registrations'.
+Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
+                               const std::string& announceDir = "");
 
 // Writes the seed file and the peer cache when the seed list changed; logs the new list.
 void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
@@ -53,11 +56,16 @@ struct MonitorSettings {
   bool followPeers = true;  // false for versions that read seeds only at start
   std::string seedFile;     // empty: none
   std::string cacheFile;    // empty: none
+  std::string announceDir;  // starting peers, merged into the seeds; empty: none
+  // Where the cluster UUID is recorded; empty: no split-cluster check (before 7.0).
+  std::string clusterUuidKey;
 };
 
 class Monitor {
  public:
-  Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar, StopFlag& stop);
+  // `announcer` keeps this node's announcement alive (refreshed on every probe); may be null.
+  Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar, Registrar* announcer,
+          StopFlag& stop);
 
   // Runs until the stop flag is raised. `revision` is the etcd revision of the listing that the
   // start used, so no change in between is missed.
@@ -65,6 +73,8 @@ class Monitor {
 
  private:
   void probe();
+  // Records or compares the cluster UUID; false (with `why`) when this node must not register.
+  bool clusterUuidAgrees(std::string& why);
   // Waits for a peer change until `deadline`; refreshes the seeds when one comes.
   void followPeersUntil(std::chrono::steady_clock::time_point deadline);
   bool relist();
@@ -72,7 +82,9 @@ class Monitor {
   MonitorSettings settings_;
   Store& store_;
   Registrar& registrar_;
+  Registrar* announcer_;
   StopFlag& stop_;
+  bool uuidVerified_ = false;
   int64_t revision_ = 0;
   bool needRelist_ = false;
   bool etcdDown_ = false;

@@ -1,7 +1,8 @@
 // A stand-in for Elasticsearch's HTTP API, used only as the supervised command in the
 // registration scenario (never as proof that clusters form). GET /_cluster/health answers like
-// a node that has joined a cluster while the state file says "healthy", and like a node
-// without a master (503) otherwise. SIGTERM ends it with status 143, as Elasticsearch does.
+// a node that has joined a cluster while the state file says "healthy" (and GET
+// /_cluster/state/metadata names its cluster UUID), and like a node without a master (503)
+// otherwise. SIGTERM ends it with status 143, as Elasticsearch does.
 //
 // Usage: standin_es PORT STATE_FILE [ignored Elasticsearch arguments...]
 // It writes its arguments, one per line, to STATE_FILE.args so tests can check them.
@@ -13,6 +14,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -29,17 +31,29 @@ bool healthy() {
   return word == "healthy";
 }
 
+// The cluster UUID it claims: STANDIN_CLUSTER_UUID, so a test can fake a split cluster.
+std::string clusterUuid() {
+  const char* uuid = std::getenv("STANDIN_CLUSTER_UUID");
+  return uuid ? uuid : "standin-cluster-uuid";
+}
+
 class Health : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
-    bool ok = healthy() && request.getURI().rfind("/_cluster/health", 0) == 0;
+    const std::string& uri = request.getURI();
+    bool health = uri.rfind("/_cluster/health", 0) == 0;
+    bool metadata = uri.rfind("/_cluster/state/metadata", 0) == 0;
+    bool ok = healthy() && (health || metadata);
     response.setStatus(ok ? Poco::Net::HTTPResponse::HTTP_OK
                           : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     response.setContentType("application/json");
-    response.send()
-        << (ok ? R"({"cluster_name":"standin","status":"green","number_of_nodes":1})"
-               : R"({"error":{"type":"master_not_discovered_exception"},"status":503})");
+    if (!ok)
+      response.send() << R"({"error":{"type":"master_not_discovered_exception"},"status":503})";
+    else if (health)
+      response.send() << R"({"cluster_name":"standin","status":"green","number_of_nodes":1})";
+    else
+      response.send() << R"({"metadata":{"cluster_uuid":")" << clusterUuid() << R"("}})";
   }
 };
 

@@ -49,7 +49,9 @@ struct Node {
                    "HEALTH_TIMEOUT=150ms",
                    "HEALTH_FAILURES=2",
                    "STOP_GRACE=5s",
-                   "LOG_LEVEL=debug"};
+                   "LOG_LEVEL=debug",
+                   "ES_BOOTSTRAP_EXPECT=1",
+                   "ES_PATH_DATA=" + dir.file(name)};
     process.emplace(sup_test::launch(
         {ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port), state}, options));
   }
@@ -185,7 +187,7 @@ sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
       "ES_VERSION=8.15.0",          "ES_NODE_NAME=node-a",     "ES_PUBLISH_HOST=127.0.0.11",
       "ES_PATH_CONF=" + dir.path(), "STATE_DIR=" + dir.path(), "ES_PASS_SETTINGS=always",
       "HEALTH_INTERVAL=200ms",      "HEALTH_TIMEOUT=150ms",    "ETCD_TTL=3",
-      "ETCD_TIMEOUT=300ms"};
+      "ETCD_TIMEOUT=300ms",         "ES_BOOTSTRAP_EXPECT=1",   "ES_PATH_DATA=" + dir.path()};
   options.env.insert(options.env.end(), extraEnv.begin(), extraEnv.end());
   int port = freeLoopbackPort();
   options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));
@@ -309,4 +311,31 @@ TEST_CASE("SIGTERM while etcd is retried at start: exit 143, the command never s
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(3000)) == 143);
   CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
+
+TEST_CASE("split cluster: a node whose cluster UUID differs from etcd's refuses to register") {
+  sup_test::TempDir dirA;
+  sup_test::TempDir dirB;
+  EtcdServer etcd;
+  auto a = startEntrypoint(dirA, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, dirA.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", kPrefix + "/127.0.0.11"); },
+                              Millis(3000)));
+  CHECK(getKey(etcd, "v3", "/es-etcd-entrypoint/services/elasticsearch/cluster_uuid") ==
+        std::optional<std::string>("standin-cluster-uuid"));
+  auto b = startEntrypoint(dirB,
+                           {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_NODE_NAME=node-b",
+                            "ES_PUBLISH_HOST=127.0.0.12", "STANDIN_CLUSTER_UUID=another-cluster"},
+                           dirB.file("state"));
+  REQUIRE(sup_test::waitUntil(
+      [&] {
+        return sup_test::readFile(dirB.file("entrypoint.log")).find("split cluster") !=
+               std::string::npos;
+      },
+      Millis(3000)));
+  std::this_thread::sleep_for(Millis(600));  // three more healthy probes
+  CHECK_FALSE(hasKey(etcd, "v3", kPrefix + "/127.0.0.12"));
+  ::kill(b.pid(), SIGTERM);
+  ::kill(a.pid(), SIGTERM);
+  CHECK(b.waitExit(Millis(5000)) == 143);
+  CHECK(a.waitExit(Millis(5000)) == 143);
 }

@@ -51,3 +51,12 @@ TEST_CASE("the probe does not wait for a master") {
   CHECK(path.find("timeout=0s") != std::string::npos);
   CHECK(path.find("master_timeout=0s") != std::string::npos);
 }
+
+TEST_CASE("the cluster UUID is read from the metadata, never the placeholder") {
+  CHECK(parseClusterUuid(R"({"metadata":{"cluster_uuid":"Zb3x"}})") ==
+        std::optional<std::string>("Zb3x"));
+  CHECK_FALSE(parseClusterUuid(R"({"metadata":{"cluster_uuid":"_na_"}})"));
+  CHECK_FALSE(parseClusterUuid(R"({"metadata":{}})"));
+  CHECK_FALSE(parseClusterUuid("{}"));
+  CHECK_FALSE(parseClusterUuid("<html>"));
+}

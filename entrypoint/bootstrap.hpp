@@ -1,0 +1,86 @@
+// Bootstrap: the one-time choice of the initial master nodes of a brand-new 7.x+ cluster (and
+// OpenSearch), made through etcd so that exactly one choice exists per cluster, and only nodes
+// with empty data that are in it ever get cluster.initial_master_nodes (docs/design.md,
+// "First bootstrap"). Decisions are pure; coordinate() does the etcd part before the start.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "etcd_store.hpp"
+#include "peers.hpp"
+
+namespace esetcd {
+
+// Whether a data directory holds no node state: only ".", "..", "lost+found" and dot files
+// (our own peer cache among them) may be present.
+bool isFreshDataDir(const std::vector<std::string>& entries);
+
+// The announcement a starting node writes below STATE/announce: our registration record plus
+// whether its data directory was empty at start.
+std::string announcementValue(const std::string& registration, bool fresh);
+bool announcementIsFresh(const std::string& value);
+
+// The stored decision: {"initial_master_nodes":[...]} and its parser.
+std::string decisionValue(const std::vector<std::string>& masters);
+std::optional<std::vector<std::string>> parseDecision(const std::string& value);
+
+// The first `expect` node names, sorted, among the fresh announcements; nullopt while fewer
+// than `expect` fresh nodes have announced themselves.
+std::optional<std::vector<std::string>> chooseInitialMasters(
+    const std::vector<KeyValue>& announcements, const std::string& dir, int expect);
+
+enum class BootstrapRole {
+  NotApplicable,  // before 7.0: no such setting (minimum_master_nodes is used instead)
+  Join,           // data present, or the cluster exists already: never the setting
+  Initial,        // one of the initial masters of the first formation: gets the setting
+  Wait,           // fresh, nothing decided yet: wait for more nodes to announce
+};
+
+struct BootstrapFacts {
+  bool versionHasSetting = true;
+  bool freshData = true;
+  bool clusterExists = false;  // a cluster UUID is recorded, or healthy nodes are registered
+  std::optional<std::vector<std::string>> decision;
+  std::string nodeName;
+};
+
+BootstrapRole bootstrapRole(const BootstrapFacts& facts);
+
+// The keys below ETCD_STATE_PREFIX.
+struct StateKeys {
+  explicit StateKeys(const std::string& statePrefix)
+      : announceDir(statePrefix + "/announce"),
+        decision(statePrefix + "/bootstrap"),
+        clusterUuid(statePrefix + "/cluster_uuid") {}
+  std::string announceDir;
+  std::string decision;
+  std::string clusterUuid;
+};
+
+struct BootstrapOutcome {
+  BootstrapRole role = BootstrapRole::Join;
+  std::vector<std::string> initialMasters;  // set for Initial
+  int stopSignal = 0;                       // a stop signal arrived while waiting
+};
+
+struct BootstrapContext {
+  Store& store;
+  StateKeys keys;
+  std::string prefix;  // registrations
+  BootstrapFacts facts;
+  int expect = 3;
+  // Called about once a second while waiting: refreshes our announcement.
+  std::function<void()> keepAlive;
+  // Sleeps up to the given time; returns a stop signal that arrived, or 0.
+  std::function<int(std::chrono::milliseconds)> sleep;
+};
+
+// Waits, if needed, until the cluster's bootstrap is decided (by us or a peer, through
+// create-if-absent) and returns this node's role. Never returns Wait.
+BootstrapOutcome coordinateBootstrap(BootstrapContext& ctx);
+
+}  // namespace esetcd

@@ -1,0 +1,156 @@
+#include "startup.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "backoff.hpp"
+#include "bootstrap.hpp"
+#include "identity.hpp"
+#include "log.hpp"
+
+namespace esetcd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+
+std::vector<std::string> listDirectory(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) names.emplace_back(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+std::string resolveFlavor(const Config& c, Flavor& flavor) {
+  auto detected = detectFlavor(listDirectory(c.esHome + "/lib"), c.distribution);
+  if (c.version.empty()) {
+    if (!detected) {
+      return "ES_VERSION is not set and ES_HOME (--es-home) = \"" + c.esHome +
+             "\" has no lib/elasticsearch-<version>.jar or lib/opensearch-<version>.jar; set "
+             "ES_VERSION";
+    }
+    flavor = *detected;
+    return "";
+  }
+  auto version = parseVersion(c.version);
+  if (!version) return "ES_VERSION (--es-version) = \"" + c.version + "\": must look like 8.15.0";
+  flavor.version = *version;
+  bool open =
+      c.distribution == "opensearch" ||
+      (c.distribution == "auto" && detected && detected->distribution == Distribution::OpenSearch);
+  flavor.distribution = open ? Distribution::OpenSearch : Distribution::Elasticsearch;
+  return "";
+}
+
+// The image's own start command: the official entrypoint script when there is one (it applies
+// the image's env conventions, *_FILE secrets and the keystore), else the start script.
+std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
+  const std::string official = "/usr/local/bin/docker-entrypoint.sh";
+  if (isExecutable(official)) return {official, "eswrapper"};
+  return {c.esHome + "/" + startScript(flavor)};
+}
+
+}  // namespace
+
+bool isExecutable(const std::string& path) {
+  return access(path.c_str(), X_OK) == 0;
+}
+
+std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
+  std::vector<std::string> errors;
+  std::string why = resolveFlavor(c, plan.flavor);
+  if (!why.empty()) errors.push_back(why);
+  std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
+  if (host.empty())
+    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
+  plan.self.publishHost = host;
+  plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
+  plan.self.httpPort = c.httpPort;
+  plan.self.transportPort = c.transportPublishPort;
+  plan.command = c.command.empty() ? defaultCommand(c, plan.flavor) : c.command;
+  plan.passSettings = c.passSettings == PassSettings::Always ||
+                      (c.passSettings == PassSettings::Auto &&
+                       (c.command.empty() || isStartCommand(plan.command[0])));
+  if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
+  plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
+  plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
+  return errors;
+}
+
+int sleepUnlessStopped(std::chrono::milliseconds d) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&set, sig);
+  timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
+  int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
+  EtcdOptions o;
+  o.endpoints = c.etcdEndpoints;
+  o.tls = c.tls;
+  o.timeout = c.etcdTimeout;
+  o.username = c.etcdUsername;
+  o.password = c.etcdPassword;
+  o.abort = abort;
+  return o;
+}
+
+// Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
+StartRead readPeersAtStart(const Config& c) {
+  StartRead out;
+  std::mt19937 random(static_cast<unsigned>(getpid()));
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  auto deadline = Clock::now() + c.etcdStartTimeout;
+  for (int attempt = 0;; ++attempt) {
+    std::string failure;
+    if (!out.store) {
+      auto store = makeStore(c.etcdApi, etcdOptions(c, nullptr));
+      if (store)
+        out.store = std::move(store.value());
+      else
+        failure = store.error().message;
+    }
+    if (out.store) {
+      auto snapshot = readPeers(*out.store, c.prefix);
+      if (snapshot) {
+        out.snapshot = snapshot.value();
+        return out;
+      }
+      failure = snapshot.error().message;
+    }
+    auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      logWarn("etcd did not answer within ETCD_START_TIMEOUT: " + failure);
+      return out;
+    }
+    auto delay = std::min(left, backoffDelay(attempt, std::chrono::milliseconds(200),
+                                             std::chrono::milliseconds(5000), jitter(random)));
+    logWarn("cannot read peers from etcd (attempt " + std::to_string(attempt + 1) +
+            "): " + failure + "; retrying in " + std::to_string(delay.count()) + "ms");
+    out.stopSignal = sleepUnlessStopped(delay);
+    if (out.stopSignal) return out;
+  }
+}
+
+std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan) {
+  if (snapshot) return seedHosts(snapshot->peers, plan.self);
+  bool ok = false;
+  std::string cached = readWholeFile(plan.cacheFile, ok);
+  if (ok) {
+    auto seeds = parseSeedFileText(cached);
+    logWarn("starting with the " + std::to_string(seeds.size()) + " cached peers from " +
+            plan.cacheFile);
+    return seeds;
+  }
+  logWarn("starting with no peers: etcd unreachable and no cached peer list");
+  return {};
+}
+
+}  // namespace esetcd

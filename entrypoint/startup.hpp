@@ -1,0 +1,55 @@
+// Start-up: everything decided before the child starts — the flavor, this node's identity and
+// command, the peers read from etcd (retried with backoff for ETCD_START_TIMEOUT, interruptible
+// by a stop signal), the cached peers when etcd stays away, and this node's bootstrap role.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "etcd.hpp"
+#include "flavor.hpp"
+#include "monitor.hpp"
+#include "peers.hpp"
+
+namespace esetcd {
+
+// Everything decided before the child starts.
+struct Plan {
+  bool freshData = true;  // ES_PATH_DATA held no node state at start
+  Flavor flavor;
+  Identity self;
+  std::vector<std::string> command;
+  bool passSettings = false;
+  std::string seedFile;  // empty: this version takes seeds on the command line only
+  std::string cacheFile;
+};
+
+// Fills `plan` from the configuration and the installation; returns usage errors.
+std::vector<std::string> resolvePlan(const Config& c, Plan& plan);
+
+// Sleeps up to `d` unless a stop signal (TERM, INT, QUIT) arrives; returns it, or 0. Signals are
+// blocked, so one sent during start-up waits here instead of being lost.
+int sleepUnlessStopped(std::chrono::milliseconds d);
+
+EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort);
+
+struct StartRead {
+  std::unique_ptr<Store> store;  // null when etcd never answered
+  std::optional<PeerSnapshot> snapshot;
+  int stopSignal = 0;
+};
+
+// Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
+StartRead readPeersAtStart(const Config& c);
+
+// The seeds from etcd's peers, or else from the cache file (logged either way).
+std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan);
+
+bool isExecutable(const std::string& path);
+
+}  // namespace esetcd

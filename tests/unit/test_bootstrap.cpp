@@ -1,0 +1,144 @@
+#include <catch2/catch.hpp>
+
+#include "../fakes/memory_store.hpp"
+#include "bootstrap.hpp"
+
+using namespace esetcd;
+using esetcd::testing::MemoryStore;
+
+namespace {
+
+const std::string kState = "/es-etcd-entrypoint/services/elasticsearch";
+const std::string kPrefix = "/services/elasticsearch";
+
+std::string announced(const std::string& name, bool fresh) {
+  return announcementValue(R"({"transport_port":9300,"node_name":")" + name + R"("})", fresh);
+}
+
+KeyValue announcement(const std::string& host, const std::string& name, bool fresh) {
+  return {kState + "/announce/" + host, announced(name, fresh)};
+}
+
+BootstrapContext context(MemoryStore& store, const std::string& name, int expect, int& sleeps) {
+  BootstrapContext ctx{store, StateKeys(kState), kPrefix, {}, expect, {}, {}};
+  ctx.facts.nodeName = name;
+  ctx.sleep = [&sleeps](std::chrono::milliseconds) {
+    ++sleeps;
+    return sleeps > 5 ? 15 : 0;  // give up like a SIGTERM would, so a wrong wait ends
+  };
+  return ctx;
+}
+
+}  // namespace
+
+TEST_CASE("a data directory is fresh when it holds no node state") {
+  CHECK(isFreshDataDir({}));
+  CHECK(isFreshDataDir({".", "..", "lost+found", ".es-etcd-entrypoint-peers"}));
+  CHECK_FALSE(isFreshDataDir({".", "..", "nodes"}));
+  CHECK_FALSE(isFreshDataDir({"_state", "indices"}));
+}
+
+TEST_CASE("initial masters: the first EXPECT fresh announced names, sorted") {
+  std::vector<KeyValue> kvs = {
+      announcement("10.0.0.3", "es-c", true), announcement("10.0.0.1", "es-a", true),
+      announcement("10.0.0.9", "es-0", false), announcement("10.0.0.2", "es-b", true)};
+  auto three = chooseInitialMasters(kvs, kState + "/announce", 3);
+  REQUIRE(three);
+  CHECK(*three == std::vector<std::string>{"es-a", "es-b", "es-c"});
+  auto two = chooseInitialMasters(kvs, kState + "/announce", 2);
+  CHECK(*two == std::vector<std::string>{"es-a", "es-b"});
+  CHECK_FALSE(chooseInitialMasters(kvs, kState + "/announce", 4));
+}
+
+TEST_CASE("the decision round-trips and rejects nonsense") {
+  CHECK(parseDecision(decisionValue({"a", "b"})) == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(parseDecision("{}"));
+  CHECK_FALSE(parseDecision(R"({"initial_master_nodes":[]})"));
+  CHECK_FALSE(parseDecision(R"({"initial_master_nodes":[1]})"));
+  CHECK_FALSE(parseDecision("nope"));
+}
+
+TEST_CASE("roles: only fresh members of the one decision get the setting") {
+  BootstrapFacts f;
+  f.nodeName = "es-a";
+  CHECK(bootstrapRole(f) == BootstrapRole::Wait);
+  f.decision = std::vector<std::string>{"es-a", "es-b", "es-c"};
+  CHECK(bootstrapRole(f) == BootstrapRole::Initial);
+  f.nodeName = "es-d";
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  f.nodeName = "es-a";
+  f.clusterExists = true;
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  f.clusterExists = false;
+  f.freshData = false;
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  f.versionHasSetting = false;
+  CHECK(bootstrapRole(f) == BootstrapRole::NotApplicable);
+}
+
+TEST_CASE("coordination: with enough fresh nodes the decision is written once") {
+  MemoryStore store;
+  for (const auto& kv :
+       {announcement("10.0.0.1", "es-a", true), announcement("10.0.0.2", "es-b", true)})
+    store.set(kv.key, kv.value);
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 2, sleeps);
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  CHECK(out.role == BootstrapRole::Initial);
+  CHECK(out.initialMasters == std::vector<std::string>{"es-a", "es-b"});
+  CHECK(sleeps == 0);
+  // A third node arriving later finds the decision and joins, even though it is fresh.
+  store.set(kState + "/announce/10.0.0.3", announced("es-0", true));
+  int sleeps3 = 0;
+  auto ctx3 = context(store, "es-0", 2, sleeps3);
+  CHECK(coordinateBootstrap(ctx3).role == BootstrapRole::Join);
+  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
+        std::vector<std::string>{"es-a", "es-b"});
+}
+
+TEST_CASE("coordination: too few nodes means waiting, interruptible by a stop signal") {
+  MemoryStore store;
+  store.set(kState + "/announce/10.0.0.1", announced("es-a", true));
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 3, sleeps);
+  int kept = 0;
+  ctx.keepAlive = [&kept] { ++kept; };
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  CHECK(out.stopSignal == 15);
+  CHECK(sleeps == 6);
+  CHECK(kept == 6);
+  CHECK_FALSE(store.has(kState + "/bootstrap"));
+}
+
+TEST_CASE("coordination: a recorded cluster or a live registration means join, never bootstrap") {
+  MemoryStore store;
+  store.set(kState + "/cluster_uuid", "abc");
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 1, sleeps);
+  CHECK(coordinateBootstrap(ctx).role == BootstrapRole::Join);
+  MemoryStore running;
+  running.set(kPrefix + "/10.0.0.7", R"({"transport_port":9300})");
+  running.set(kState + "/announce/10.0.0.1", announced("es-a", true));
+  auto ctx2 = context(running, "es-a", 1, sleeps);
+  CHECK(coordinateBootstrap(ctx2).role == BootstrapRole::Join);
+  CHECK_FALSE(running.has(kState + "/bootstrap"));
+}
+
+TEST_CASE("coordination: a node with data never waits and never bootstraps") {
+  MemoryStore store;
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 3, sleeps);
+  ctx.facts.freshData = false;
+  CHECK(coordinateBootstrap(ctx).role == BootstrapRole::Join);
+  CHECK(sleeps == 0);
+}
+
+TEST_CASE("coordination: etcd failing while waiting keeps waiting, it never guesses") {
+  MemoryStore store;
+  store.failWith(Error{ErrorKind::Transport, "refused", 0});
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 1, sleeps);
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  CHECK(out.stopSignal == 15);
+  CHECK(out.initialMasters.empty());
+}
