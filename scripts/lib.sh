@@ -3,7 +3,8 @@
 #
 # Contract: after `source lib.sh` the caller has
 #   ESETCD_ROOT   the repository root
-#   ESETCD_CACHE  the one directory that holds every heavy artifact (${ESETCD_CACHE:-<repo>/.cache})
+#   ESETCD_CACHE  the one directory that holds every heavy artifact
+#                 (${ESETCD_CACHE:-~/.cache/es-etcd-entrypoint})
 #   say / die     progress and fatal messages on stderr, prefixed with the script name and the
 #                 seconds elapsed, so that stdout stays free for results (static-deps.sh prints
 #                 its prefix there)
@@ -12,7 +13,8 @@
 #   with_lock     serialises a critical section between concurrent runs (two CI jobs, a human)
 
 ESETCD_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ESETCD_CACHE=${ESETCD_CACHE:-$ESETCD_ROOT/.cache}
+# Outside the work tree on purpose: a fresh clone (CI's) reuses what an earlier run built.
+ESETCD_CACHE=${ESETCD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/es-etcd-entrypoint}
 mkdir -p "$ESETCD_CACHE"
 ESETCD_CACHE=$(cd "$ESETCD_CACHE" && pwd)
 export ESETCD_CACHE
