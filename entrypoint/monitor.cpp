@@ -80,7 +80,9 @@ void Monitor::run(int64_t revision) {
 }
 
 void Monitor::probe() {
-  if (announcer_) announcer_->onProbe(true, "");
+  // The announcement only matters until this node is registered (peers seed from registrations
+  // after that); it then lapses at its TTL, and comes back if the node drops out again.
+  if (announcer_ && !registrar_.registered()) announcer_->onProbe(true, "");
   HealthReport report = probeHealth(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
   std::string why = report.reason;

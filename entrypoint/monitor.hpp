@@ -63,7 +63,7 @@ struct MonitorSettings {
 
 class Monitor {
  public:
-  // `announcer` keeps this node's announcement alive (refreshed on every probe); may be null.
+  // `announcer` keeps this node's announcement alive while it is not registered; may be null.
   Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar, Registrar* announcer,
           StopFlag& stop);
 
