@@ -62,7 +62,7 @@ TEST_CASE("7.x, 8.x, 9.x: the file seed provider, hosts in unicast_hosts.txt") {
   }
 }
 
-TEST_CASE("OpenSearch 1.x and 2.x: file seeds; initial masters under their own names") {
+TEST_CASE("OpenSearch 1.x and 2.x: file seeds, initial masters under their own names") {
   auto in1 = inputs(Distribution::OpenSearch, 1, 3);
   in1.initialMasters = {"es-1", "es-2", "es-3"};
   CHECK(assembleStart(in1).args.back() == "-Ecluster.initial_master_nodes=es-1,es-2,es-3");

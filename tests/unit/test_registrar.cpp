@@ -6,7 +6,7 @@
 using namespace esetcd;
 using esetcd::testing::MemoryStore;
 
-TEST_CASE("rules: healthy registers then refreshes; failures never refresh") {
+TEST_CASE("rules: healthy registers then refreshes, failures never refresh") {
   RegistrationState s;
   CHECK(decideRegistration(s, false, 3) == RegistrationAction::None);
   CHECK(decideRegistration(s, true, 3) == RegistrationAction::Register);
