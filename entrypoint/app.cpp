@@ -86,13 +86,18 @@ struct Background {
   Monitor monitor;
 };
 
-// Announces this node and waits, when it is a fresh node of a cluster not bootstrapped yet,
+// Announces this node and, when it is a fresh node of a cluster not bootstrapped yet, waits
 // until the initial master set is decided.
-BootstrapOutcome bootstrap(const Config& c, const Plan& plan, Store& store, Background& bg) {
+BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
+                                      Background& bg) {
   bg.announcer.onProbe(true, "");
+  if (initialMastersKey(plan.flavor).empty() || !plan.freshData) {
+    if (plan.freshData) return {};
+    logInfo("data directory holds node state: joining, never bootstrapping");
+    return {};
+  }
   BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
-  ctx.facts.versionHasSetting = !initialMastersKey(plan.flavor).empty();
-  ctx.facts.freshData = plan.freshData;
+  ctx.facts.freshData = true;
   ctx.facts.nodeName = plan.self.nodeName;
   auto lastRefresh = Clock::now();
   ctx.keepAlive = [&] {
@@ -106,8 +111,7 @@ BootstrapOutcome bootstrap(const Config& c, const Plan& plan, Store& store, Back
     logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
             joinWords(out.initialMasters));
   else if (out.role == BootstrapRole::Join)
-    logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
-                           : "data directory holds node state: joining, never bootstrapping");
+    logInfo("the cluster exists or is bootstrapped by others: joining");
   return out;
 }
 
@@ -213,17 +217,20 @@ int run(const Config& c) {
   in.clusterName = c.clusterName;
   in.transportBindPort = c.transportPort;
   if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  if (read.store) {
-    BootstrapOutcome boot = bootstrap(c, plan, *read.store, *bg);
+  // A live registration means a formed cluster: join it with what the one listing gave (the
+  // common case costs a single etcd request before the exec). Otherwise announce this node so
+  // that starting peers find each other, and settle the first bootstrap when it is due.
+  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
+  if (read.store && !clusterLive) {
+    BootstrapOutcome boot = announceAndBootstrap(c, plan, *read.store, *bg);
     if (boot.stopSignal) {
       bg->stopAll();
       return exit_code::kSignalBase + boot.stopSignal;
     }
     in.initialMasters = boot.initialMasters;
-    // Peers that started meanwhile are only announced yet; they are seeds too.
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) read.snapshot = withStarting.value();
-  } else if (!initialMastersKey(plan.flavor).empty() && plan.freshData) {
+  } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");

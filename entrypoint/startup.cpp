@@ -103,28 +103,42 @@ EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
 }
 
 // Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
+namespace {
+
+// One listing of the registrations; with ETCD_API=auto the listing itself tells the API apart
+// (a v2-only etcd answers the v3 path with 404), so start-up costs one request, not two.
+Result<PeerSnapshot> listOnce(const Config& c, std::unique_ptr<Store>& store) {
+  bool guessing = !store && c.etcdApi == "auto";
+  if (!store) {
+    auto made = makeStore(guessing ? "v3" : c.etcdApi, etcdOptions(c, nullptr));
+    if (!made) return made.error();
+    store = std::move(made.value());
+  }
+  auto snapshot = readPeers(*store, c.prefix);
+  if (guessing && !snapshot && snapshot.error().kind == ErrorKind::Status &&
+      snapshot.error().code == 404) {
+    logInfo("etcd has no v3 gateway: using the v2 keys API");
+    store = std::move(makeStore("v2", etcdOptions(c, nullptr)).value());
+    snapshot = readPeers(*store, c.prefix);
+  }
+  if (!snapshot && guessing) store.reset();  // decide the API again on the next attempt
+  return snapshot;
+}
+
+}  // namespace
+
 StartRead readPeersAtStart(const Config& c) {
   StartRead out;
   std::mt19937 random(static_cast<unsigned>(getpid()));
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   auto deadline = Clock::now() + c.etcdStartTimeout;
   for (int attempt = 0;; ++attempt) {
-    std::string failure;
-    if (!out.store) {
-      auto store = makeStore(c.etcdApi, etcdOptions(c, nullptr));
-      if (store)
-        out.store = std::move(store.value());
-      else
-        failure = store.error().message;
+    auto snapshot = listOnce(c, out.store);
+    if (snapshot) {
+      out.snapshot = snapshot.value();
+      return out;
     }
-    if (out.store) {
-      auto snapshot = readPeers(*out.store, c.prefix);
-      if (snapshot) {
-        out.snapshot = snapshot.value();
-        return out;
-      }
-      failure = snapshot.error().message;
-    }
+    std::string failure = snapshot.error().message;
     auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       logWarn("etcd did not answer within ETCD_START_TIMEOUT: " + failure);
