@@ -2,6 +2,7 @@
 
 #include "health.hpp"
 #include "log.hpp"
+#include "memory.hpp"
 #include "seed_file.hpp"
 
 namespace esetcd {
@@ -67,10 +68,15 @@ Monitor::Monitor(MonitorSettings settings, Store& watchStore, Registrar& registr
 void Monitor::run(int64_t revision) {
   revision_ = revision;
   auto nextProbe = Clock::now();
+  bool released = false;
   while (!stop_.raised()) {
     if (Clock::now() >= nextProbe) {
       probe();
       nextProbe = std::max(nextProbe + settings_.interval, Clock::now());
+      // Start-up is over once the first probe ran: its code need not stay resident.
+      if (!released)
+        logDebug("released code pages of " + std::to_string(releaseStartupPages()) + " mappings");
+      released = true;
     }
     if (settings_.followPeers)
       followPeersUntil(nextProbe);
