@@ -164,7 +164,7 @@ int supervise(Supervisor& sup, Background& bg, const Config& c) {
 }
 
 int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start, Background* bg,
-                      int64_t revision) {
+                      int64_t revision, const std::vector<std::string>& seedsToCache) {
   SpawnSpec spec;
   spec.argv = plan.command;
   if (plan.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
@@ -176,6 +176,8 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
     return exitCodeForExecError(static_cast<int>(child.error().code));
   }
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
+  // After the exec, not before: the cache is written durably (fsync) and nothing waits for it.
+  if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", plan.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
   return supervise(sup, *bg, c);
@@ -205,6 +207,12 @@ int run(const Config& c) {
   if (read.stopSignal) {
     logInfo(std::string("received SIG") + sigabbrev_np(read.stopSignal) + " before start; exiting");
     return exit_code::kSignalBase + read.stopSignal;
+  }
+  if (read.snapshot) {
+    logInfo("read " + std::to_string(read.snapshot->peers.size()) + " registrations from etcd (" +
+            read.store->api() + ")" +
+            (read.snapshot->truncated ? ", the first ones only: the node name check covers those"
+                                      : ""));
   }
   if (auto code = checkNodeName(read, plan)) return *code;
 
@@ -240,13 +248,14 @@ int run(const Config& c) {
   logInfo("seed hosts [" + joinWords(in.seeds) + "]");
   if (start.usesSeedFile) {
     std::string error;
-    if (writeFileIfChanged(plan.seedFile, start.seedFileText, error) == WriteOutcome::Failed) {
+    if (writeFileIfChanged(plan.seedFile, start.seedFileText, error, false) ==
+        WriteOutcome::Failed) {
       bg->stopAll();
       return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + c.esPathConf + "\": " + error});
     }
   }
-  if (read.snapshot) publishSeeds(in.seeds, "", plan.cacheFile);
-  return spawnAndSupervise(c, plan, start, bg, read.snapshot ? read.snapshot->revision : 0);
+  std::vector<std::string> cache = read.snapshot ? in.seeds : std::vector<std::string>();
+  return spawnAndSupervise(c, plan, start, bg, read.snapshot ? read.snapshot->revision : 0, cache);
 }
 
 }  // namespace

@@ -224,9 +224,10 @@ std::optional<int64_t> parseInt64(std::string_view text) {
   return value;
 }
 
-std::string v3RangeRequest(std::string_view key, std::string_view rangeEnd) {
+std::string v3RangeRequest(std::string_view key, std::string_view rangeEnd, size_t limit) {
   json body = {{"key", base64Encode(key)}};
   if (!rangeEnd.empty()) body["range_end"] = base64Encode(rangeEnd);
+  if (limit > 0) body["limit"] = std::to_string(limit);
   return body.dump();
 }
 

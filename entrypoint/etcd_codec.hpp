@@ -42,7 +42,7 @@ std::optional<int64_t> parseInt64(std::string_view text);
 
 // ---- v3 request bodies (JSON) ----
 // `rangeEnd` empty: the single key.
-std::string v3RangeRequest(std::string_view key, std::string_view rangeEnd);
+std::string v3RangeRequest(std::string_view key, std::string_view rangeEnd, size_t limit = 0);
 // `leaseId` empty: no lease.
 std::string v3PutRequest(std::string_view key, std::string_view value, std::string_view leaseId);
 std::string v3DeleteRequest(std::string_view key);

@@ -22,6 +22,7 @@ struct KeyValue {
 struct Listing {
   std::vector<KeyValue> kvs;  // sorted by key
   int64_t revision = 0;       // v3 header revision, v2 X-Etcd-Index: watch from revision + 1
+  bool truncated = false;     // a limit cut the listing short
 };
 
 // A key written with a limited lifetime. v3: `id` is the lease ID (decimal int64, kept as text
@@ -45,8 +46,9 @@ class Store {
   // "v3" or "v2", for logs.
   virtual const char* api() const = 0;
 
-  // Every key strictly below `dir` (the key `dir` + "/" + anything), recursively.
-  virtual Result<Listing> list(const std::string& dir) = 0;
+  // Every key strictly below `dir` (the key `dir` + "/" + anything), recursively; with a
+  // `limit`, only the first `limit` keys (etcd's v3 gateway takes ~100 ms to encode 10,000).
+  virtual Result<Listing> list(const std::string& dir, size_t limit = 0) = 0;
 
   // The value of one key, or nullopt when it does not exist.
   virtual Result<std::optional<std::string>> get(const std::string& key) = 0;

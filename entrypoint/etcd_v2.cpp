@@ -66,7 +66,7 @@ Result<Listing> emptyListing(const HttpResponse& response) {
 
 V2Store::V2Store(std::shared_ptr<EtcdTransport> transport) : transport_(std::move(transport)) {}
 
-Result<Listing> V2Store::list(const std::string& dir) {
+Result<Listing> V2Store::list(const std::string& dir, size_t limit) {
   auto response = transport_->v2(getRequest(withoutTrailingSlash(dir), "?recursive=true"));
   if (!response) return inContext(response.error(), "list " + dir);
   if (auto error = codec::v2Error(response->status, response->body)) {
@@ -78,6 +78,11 @@ Result<Listing> V2Store::list(const std::string& dir) {
   if (!index) return Error{ErrorKind::Malformed, "etcd v2 list " + dir + ": no X-Etcd-Index", 0};
   auto listing = codec::v2ParseListing(response->body, *index);
   if (!listing) return inContext(listing.error(), "list " + dir);
+  // The keys API has no limit: cut here so both APIs answer alike.
+  if (limit > 0 && listing->kvs.size() > limit) {
+    listing.value().kvs.resize(limit);
+    listing.value().truncated = true;
+  }
   return listing;
 }
 

@@ -15,7 +15,7 @@ class V2Store final : public Store {
   explicit V2Store(std::shared_ptr<EtcdTransport> transport);
 
   const char* api() const override { return "v2"; }
-  Result<Listing> list(const std::string& dir) override;
+  Result<Listing> list(const std::string& dir, size_t limit = 0) override;
   Result<std::optional<std::string>> get(const std::string& key) override;
   Result<Lease> putWithTtl(const std::string& key, const std::string& value,
                            int ttlSeconds) override;

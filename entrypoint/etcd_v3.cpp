@@ -124,13 +124,14 @@ Result<WatchResult> watchOnce(EtcdTransport& transport, const std::string& dir,
 
 V3Store::V3Store(std::shared_ptr<EtcdTransport> transport) : transport_(std::move(transport)) {}
 
-Result<Listing> V3Store::list(const std::string& dir) {
+Result<Listing> V3Store::list(const std::string& dir, size_t limit) {
   const std::string prefix = codec::directoryPrefix(dir);
   auto body = call(*transport_, "/v3/kv/range",
-                   codec::v3RangeRequest(prefix, codec::prefixRangeEnd(prefix)));
+                   codec::v3RangeRequest(prefix, codec::prefixRangeEnd(prefix), limit));
   if (!body) return inContext(body.error(), "list " + dir);
   auto listing = codec::v3ParseRange(*body);
   if (!listing) return inContext(listing.error(), "list " + dir);
+  listing.value().truncated = limit > 0 && listing->kvs.size() >= limit;
   return listing;
 }
 

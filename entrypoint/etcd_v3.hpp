@@ -14,7 +14,7 @@ class V3Store final : public Store {
   explicit V3Store(std::shared_ptr<EtcdTransport> transport);
 
   const char* api() const override { return "v3"; }
-  Result<Listing> list(const std::string& dir) override;
+  Result<Listing> list(const std::string& dir, size_t limit = 0) override;
   Result<std::optional<std::string>> get(const std::string& key) override;
   Result<Lease> putWithTtl(const std::string& key, const std::string& value,
                            int ttlSeconds) override;

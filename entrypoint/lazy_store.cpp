@@ -20,10 +20,10 @@ const char* LazyStore::api() const {
   return inner_ ? inner_->api() : "undetected";
 }
 
-Result<Listing> LazyStore::list(const std::string& dir) {
+Result<Listing> LazyStore::list(const std::string& dir, size_t limit) {
   Error e;
   Store* s = inner(e);
-  return s ? s->list(dir) : Result<Listing>(e);
+  return s ? s->list(dir, limit) : Result<Listing>(e);
 }
 
 Result<std::optional<std::string>> LazyStore::get(const std::string& key) {

@@ -13,7 +13,7 @@ class LazyStore : public Store {
   LazyStore(std::string api, EtcdOptions options);
 
   const char* api() const override;
-  Result<Listing> list(const std::string& dir) override;
+  Result<Listing> list(const std::string& dir, size_t limit = 0) override;
   Result<std::optional<std::string>> get(const std::string& key) override;
   Result<Lease> putWithTtl(const std::string& key, const std::string& value,
                            int ttlSeconds) override;

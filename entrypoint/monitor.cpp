@@ -24,14 +24,15 @@ bool StopFlag::waitFor(milliseconds d) {
   return cv_.wait_for(lock, d, [this] { return flag_.load(); });
 }
 
-Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
-                               const std::string& announceDir) {
-  auto listing = store.list(dir);
+Result<PeerSnapshot> readPeers(Store& store, const std::string& dir, const std::string& announceDir,
+                               size_t limit) {
+  auto listing = store.list(dir, limit);
   if (!listing) return listing.error();
   std::vector<std::string> warnings;
   PeerSnapshot snapshot;
   snapshot.peers = parsePeers(dir, listing->kvs, warnings);
   snapshot.revision = listing->revision;
+  snapshot.truncated = listing->truncated;
   for (const auto& w : warnings) logWarn(w);
   if (announceDir.empty()) return snapshot;
   auto announced = store.list(announceDir);
@@ -49,7 +50,7 @@ void publishSeeds(const std::vector<std::string>& seeds, const std::string& seed
   std::string list;
   for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
   if (!seedFile.empty()) {
-    WriteOutcome outcome = writeFileIfChanged(seedFile, text, error);
+    WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
     if (outcome == WriteOutcome::Written) logInfo("seed hosts now [" + list + "] in " + seedFile);
     if (outcome == WriteOutcome::Failed) logError("cannot update seed hosts: " + error);
   }

@@ -34,13 +34,14 @@ class StopFlag {
 struct PeerSnapshot {
   std::vector<Peer> peers;
   int64_t revision = 0;
+  bool truncated = false;  // only the first `limit` registrations were read
 };
 
 // Lists the registrations under `dir` and parses them; malformed entries are logged and skipped.
 // With `announceDir`, the starting peers announced there are added (they are not registered yet
 // but must find each other to form a cluster); the revision stays the registrations'.
 Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
-                               const std::string& announceDir = "");
+                               const std::string& announceDir = "", size_t limit = 0);
 
 // Writes the seed file and the peer cache when the seed list changed; logs the new list.
 void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,

@@ -26,7 +26,7 @@ std::string errnoText(const std::string& what) {
 }  // namespace
 
 WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
-                                std::string& error) {
+                                std::string& error, bool durable) {
   if (sameContent(path, content)) return WriteOutcome::Unchanged;
   std::string temp = path + ".tmp." + std::to_string(getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -41,7 +41,7 @@ WriteOutcome writeFileIfChanged(const std::string& path, const std::string& cont
     if (n < 0) break;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == content.size() && ::fsync(fd) == 0;
+  bool ok = done == content.size() && (!durable || ::fsync(fd) == 0);
   if (!ok) error = errnoText("cannot write " + temp);
   ::close(fd);
   if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {

@@ -11,7 +11,9 @@ enum class WriteOutcome { Unchanged, Written, Failed };
 
 // Replaces `path` with `content` unless it already holds exactly that. On failure `error` says
 // why (with errno text) and the old file is untouched.
+// `durable` adds an fsync before the rename; the seed file skips it (it is rewritten at every
+// start, and the fsync would sit between start-up and the exec).
 WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
-                                std::string& error);
+                                std::string& error, bool durable = true);
 
 }  // namespace esetcd

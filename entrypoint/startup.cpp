@@ -105,6 +105,10 @@ EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
 // Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
 namespace {
 
+// Enough seeds for any cluster, and a bounded start: a node needs a few reachable peers, not
+// all of them (the monitor's later listings are complete).
+constexpr size_t kStartListLimit = 1000;
+
 // One listing of the registrations; with ETCD_API=auto the listing itself tells the API apart
 // (a v2-only etcd answers the v3 path with 404), so start-up costs one request, not two.
 Result<PeerSnapshot> listOnce(const Config& c, std::unique_ptr<Store>& store) {
@@ -114,12 +118,12 @@ Result<PeerSnapshot> listOnce(const Config& c, std::unique_ptr<Store>& store) {
     if (!made) return made.error();
     store = std::move(made.value());
   }
-  auto snapshot = readPeers(*store, c.prefix);
+  auto snapshot = readPeers(*store, c.prefix, "", kStartListLimit);
   if (guessing && !snapshot && snapshot.error().kind == ErrorKind::Status &&
       snapshot.error().code == 404) {
     logInfo("etcd has no v3 gateway: using the v2 keys API");
     store = std::move(makeStore("v2", etcdOptions(c, nullptr)).value());
-    snapshot = readPeers(*store, c.prefix);
+    snapshot = readPeers(*store, c.prefix, "", kStartListLimit);
   }
   if (!snapshot && guessing) store.reset();  // decide the API again on the next attempt
   return snapshot;

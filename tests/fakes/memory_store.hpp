@@ -14,13 +14,17 @@ class MemoryStore : public Store {
  public:
   const char* api() const override { return "memory"; }
 
-  Result<Listing> list(const std::string& dir) override {
+  Result<Listing> list(const std::string& dir, size_t limit = 0) override {
     if (failure_) return *failure_;
     Listing out;
     for (const auto& [key, entry] : data_) {
       if (key.rfind(dir + "/", 0) == 0) out.kvs.push_back({key, entry.value});
     }
     out.revision = revision_;
+    if (limit > 0 && out.kvs.size() > limit) {
+      out.kvs.resize(limit);
+      out.truncated = true;
+    }
     return out;
   }
 

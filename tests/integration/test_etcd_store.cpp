@@ -157,6 +157,24 @@ TEMPLATE_TEST_CASE("list returns every key below the directory and no sibling pr
   CHECK(missing->revision >= listing->revision);
 }
 
+TEMPLATE_TEST_CASE("list with a limit returns the first keys and says it was cut", "[etcd]", V3,
+                   V2) {
+  EtcdServer server;
+  auto store = storeFor(TestType::api, server);
+  for (const char* host : {"10.0.0.3", "10.0.0.1", "10.0.0.2"})
+    REQUIRE(*store->createIfAbsent(kDir + "/" + host, "v", 0));
+  const auto cut = store->list(kDir, 2);
+  REQUIRE(cut);
+  REQUIRE(cut->kvs.size() == 2);
+  CHECK(cut->kvs[0].key == kDir + "/10.0.0.1");
+  CHECK(cut->kvs[1].key == kDir + "/10.0.0.2");
+  CHECK(cut->truncated);
+  const auto whole = store->list(kDir, 10);
+  REQUIRE(whole);
+  CHECK(whole->kvs.size() == 3);
+  CHECK_FALSE(whole->truncated);
+}
+
 TEMPLATE_TEST_CASE("get returns the value or nothing", "[etcd]", V3, V2) {
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
