@@ -91,13 +91,9 @@ struct Background {
 BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
-  if (initialMastersKey(plan.flavor).empty() || !plan.freshData) {
-    if (plan.freshData) return {};
-    logInfo("data directory holds node state: joining, never bootstrapping");
-    return {};
-  }
+  if (initialMastersKey(plan.flavor).empty() || c.singleNode) return {};
   BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
-  ctx.facts.freshData = true;
+  ctx.facts.freshData = plan.freshData;
   ctx.facts.nodeName = plan.self.nodeName;
   auto lastRefresh = Clock::now();
   ctx.keepAlive = [&] {
@@ -111,7 +107,8 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
     logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
             joinWords(out.initialMasters));
   else if (out.role == BootstrapRole::Join)
-    logInfo("the cluster exists or is bootstrapped by others: joining");
+    logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
+                           : "data directory holds node state: joining, never bootstrapping");
   return out;
 }
 
@@ -238,7 +235,8 @@ int run(const Config& c) {
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) read.snapshot = withStarting.value();
-  } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData) {
+  } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
+             !c.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");

@@ -62,8 +62,11 @@ std::optional<std::vector<std::string>> chooseInitialMasters(
 
 BootstrapRole bootstrapRole(const BootstrapFacts& f) {
   if (!f.versionHasSetting) return BootstrapRole::NotApplicable;
-  if (!f.freshData || f.clusterExists) return BootstrapRole::Join;
-  if (!f.decision) return BootstrapRole::Wait;
+  if (f.clusterExists) return BootstrapRole::Join;
+  // No cluster has formed yet. A node with data but no decision is someone else's old node:
+  // it never starts a bootstrap. A member of the decision with data failed its first start
+  // (bootstrap checks, say) after writing node state: it still belongs to the first formation.
+  if (!f.decision) return f.freshData ? BootstrapRole::Wait : BootstrapRole::Join;
   bool member = std::find(f.decision->begin(), f.decision->end(), f.nodeName) != f.decision->end();
   return member ? BootstrapRole::Initial : BootstrapRole::Join;
 }

@@ -35,8 +35,9 @@ std::optional<std::vector<std::string>> chooseInitialMasters(
 
 enum class BootstrapRole {
   NotApplicable,  // before 7.0: no such setting (minimum_master_nodes is used instead)
-  Join,           // data present, or the cluster exists already: never the setting
-  Initial,        // one of the initial masters of the first formation: gets the setting
+  Join,           // the cluster exists, or this is not one of its initial masters
+  Initial,        // one of the initial masters of the first formation: gets the setting (also
+                  // after a failed first start left node state behind, until a UUID exists)
   Wait,           // fresh, nothing decided yet: wait for more nodes to announce
 };
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "exit_codes.hpp"
+#include "flavor.hpp"
 
 extern char** environ;
 
@@ -212,6 +213,7 @@ const std::vector<Setting>& settings() {
        }},
       {"ES_VERSION", "", "detected", "Version, e.g. 8.15.0; detected from ES_HOME/lib.",
        [](Config& c, const std::string& v) {
+         if (!v.empty() && !parseVersion(v)) return std::string("must look like 8.15.0");
          c.version = v;
          return std::string();
        }},
@@ -453,6 +455,10 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
     if (*s.defaultValue) chosen[s.env] = s.defaultValue;
   }
   layerOfficialEnv(env, chosen, c.absorbedEnv);
+  for (const char* name : {"discovery.type", "ES_SETTING_DISCOVERY_TYPE"}) {
+    auto it = env.find(name);
+    if (it != env.end() && it->second == "single-node") c.singleNode = true;
+  }
   if (auto it = env.find("ETCD_PASSWORD_FILE"); it != env.end()) {
     bool ok = false;
     std::string secret = readFile(it->second, ok);

@@ -46,6 +46,9 @@ struct Config {
   std::string stateDir;    // where the last peer list is cached
   std::string healthUrl;   // base URL of the local node's HTTP API
   int bootstrapExpect = 0;
+  // discovery.type=single-node in the image's env: no discovery, no bootstrap (Elasticsearch
+  // refuses cluster.initial_master_nodes then).
+  bool singleNode = false;
 
   // supervision
   Millis healthInterval{0};

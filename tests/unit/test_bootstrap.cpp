@@ -58,7 +58,7 @@ TEST_CASE("the decision round-trips and rejects nonsense") {
   CHECK_FALSE(parseDecision("nope"));
 }
 
-TEST_CASE("roles: only fresh members of the one decision get the setting") {
+TEST_CASE("roles: only members of the one decision get the setting, before any cluster exists") {
   BootstrapFacts f;
   f.nodeName = "es-a";
   CHECK(bootstrapRole(f) == BootstrapRole::Wait);
@@ -69,8 +69,12 @@ TEST_CASE("roles: only fresh members of the one decision get the setting") {
   f.nodeName = "es-a";
   f.clusterExists = true;
   CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  // A member whose first start failed after writing node state is still a member.
   f.clusterExists = false;
   f.freshData = false;
+  CHECK(bootstrapRole(f) == BootstrapRole::Initial);
+  // Data but no decision: an old node of some other cluster; it never starts a bootstrap.
+  f.decision.reset();
   CHECK(bootstrapRole(f) == BootstrapRole::Join);
   f.versionHasSetting = false;
   CHECK(bootstrapRole(f) == BootstrapRole::NotApplicable);

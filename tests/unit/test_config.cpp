@@ -146,6 +146,20 @@ TEST_CASE("the official image's env settings are taken over and dropped from the
   CHECK(parse({}, env).config.clusterName == "ours");
 }
 
+TEST_CASE("ES_VERSION is checked with the other settings") {
+  auto out = parse({"--es-version=nonsense", "--etcd-ttl=1"});
+  CHECK(out.errors.size() == 2);
+  CHECK(mentions(out.errors, "ES_VERSION (--es-version)", "\"nonsense\""));
+  CHECK(parse({"--es-version=7.17.29"}).errors.empty());
+}
+
+TEST_CASE("discovery.type=single-node in the image's env turns the bootstrap off") {
+  CHECK_FALSE(parse({}).config.singleNode);
+  CHECK(parse({}, {{"discovery.type", "single-node"}}).config.singleNode);
+  CHECK(parse({}, {{"ES_SETTING_DISCOVERY_TYPE", "single-node"}}).config.singleNode);
+  CHECK_FALSE(parse({}, {{"discovery.type", "multi-node"}}).config.singleNode);
+}
+
 TEST_CASE("ES_SETTING_ names decode like the official image") {
   CHECK(decodeEsSettingName("ES_SETTING_CLUSTER_NAME") == "cluster.name");
   CHECK(decodeEsSettingName("ES_SETTING_BOOTSTRAP_MEMORY__LOCK") == "bootstrap.memory_lock");
