@@ -1,0 +1,299 @@
+# shellcheck shell=bash
+# The scenario steps of the e2e tests, shared by the run.sh scripts so that one cluster serves
+# several scenarios in a row. Each step states what it proves, asserts with bounded polling and
+# prints METRIC lines. Sourced after lib.sh (and e2e_init), never executed.
+
+UUID=
+DECISION_REV=
+
+# check_one_cluster N... — the nodes form ONE cluster: same UUID everywhere, the one etcd
+# records, one bootstrap decision in etcd, one proposer among the logs.
+check_one_cluster() {
+  local n decision proposers=0 masters
+  UUID=$(cluster_uuid "$1") || fail "node $1 reports no cluster UUID"
+  [[ -n $UUID && $UUID != _na_ ]] || fail "node $1 reports cluster UUID '$UUID'"
+  check "nodes $* report the same cluster UUID $UUID" same_uuid_everywhere "$UUID" "$@"
+  check_eq "etcd records that cluster UUID at $STATE/cluster_uuid" "$UUID" \
+    "$(ectl get --print-value-only "$STATE/cluster_uuid")"
+  check_eq "cluster name" "$CLUSTER_NAME" "$(es_get "$1" /_cluster/health | jq -r .cluster_name)"
+  decision=$(ectl get --print-value-only "$STATE/bootstrap")
+  masters=$(jq -r '.initial_master_nodes | join(",")' <<<"$decision") ||
+    fail "no bootstrap decision in etcd: '$decision'"
+  check_eq "one bootstrap decision in etcd" "node-1,node-2,node-3" "$masters"
+  DECISION_REV=$(mod_revision "$STATE/bootstrap")
+  for n in "$@"; do
+    proposers=$((proposers + $(entrypoint_log "$n" | grep -c 'bootstrap decided' || true)))
+  done
+  check_eq "exactly one node wrote the decision" 1 "$proposers"
+}
+
+# check_registration N — the record's fields are the node's.
+check_registration() {
+  local n=$1 rec
+  rec=$(registration "$n")
+  # shellcheck disable=SC2016 # $ip and $name are jq variables
+  check "registration of node $n names its host, ports and node name" jq -e \
+    --arg ip "$(ip_of "$n")" --arg name "$(node_name "$n")" \
+    '.host == $ip and .http_port == 9200 and .transport_port == 9300 and .node_name == $name' \
+    <<<"$rec"
+}
+
+# check_rejoined_with_data N SINCE — node N's start since SINCE used its existing data and did
+# not bootstrap anything. (How the entrypoint words its join decision is its own business: the
+# checks are on what reached Elasticsearch.)
+check_rejoined_with_data() {
+  local n=$1 since=$2 log
+  log=$(entrypoint_log "$n" "$since")
+  check "node $n: entrypoint saw existing data" grep -q 'existing data' <<<"$log"
+  check "node $n: no first formation on restart" lacks "$log" 'first formation'
+  check "node $n: started without $MASTERS_SETTING" lacks "$log" "I started .*$MASTERS_SETTING"
+}
+
+# --- scenario 1 --------------------------------------------------------------------------------
+
+# step_form_together — empty etcd, empty volumes, three nodes started at the same time → one
+# cluster of three, three registrations, no manual step.
+step_form_together() {
+  local t0 n log
+  note "scenario 1: empty etcd, empty volumes, nodes 1-3 started at the same time"
+  check_eq "etcd is empty" "" "$(ectl get --prefix --keys-only "")"
+  t0=$(now_ms)
+  in_parallel start_node 1 2 3
+  wait_until 240 "nodes 1-3 form a cluster of three, each registered" formed 1 2 3
+  metric form_simultaneous "$(secs_between "$t0" "$(now_ms)")"
+  check_one_cluster 1 2 3
+  # The predicates this suite relies on can fail: a wrong node count, a wrong UUID.
+  check "(negative) 'formed' is false for a two-node expectation" fails formed 1 2
+  check "(negative) another UUID is told apart" fails same_uuid_everywhere not-the-uuid 1
+  for n in 1 2 3; do
+    check_registration "$n"
+    log=$(entrypoint_log "$n")
+    check "node $n: first formation with the decided masters" \
+      grep -q "first formation: $MASTERS_SETTING=node-1 node-2 node-3" <<<"$log"
+    check "node $n: Elasticsearch got $MASTERS_SETTING" \
+      grep -q "started .*$MASTERS_SETTING=node-1,node-2,node-3" <<<"$log"
+    # Positive control for scenario 5's check that a restart never mentions the setting:
+    # Elasticsearch 8.x logs it at every first start (7.x and OpenSearch only when discovery
+    # drags on).
+    if [[ $FLAVOR == elasticsearch && ${VERSION%%.*} -ge 8 ]]; then
+      check "node $n: Elasticsearch logged its $MASTERS_SETTING" \
+        contains "$(node_logs "$n" | grep -av '^es-etcd-entrypoint\[')" "\[$MASTERS_SETTING\] is set to \[node-1, node-2, node-3\]"
+    fi
+  done
+}
+
+# --- scenario 2 --------------------------------------------------------------------------------
+
+# step_form_staggered PAUSE — nodes started one after the other → still exactly one cluster;
+# nothing forms (no decision, no registration) before the third node is there.
+step_form_staggered() {
+  local pause=$1 t0 n
+  note "scenario 2: nodes 1-3 started one after the other, ${pause}s apart"
+  check_eq "etcd is empty" "" "$(ectl get --prefix --keys-only "")"
+  start_node 1
+  sleep "$pause"
+  start_node 2
+  sleep "$pause"
+  check_eq "no bootstrap decision with two of three nodes" "" "$(ectl get --print-value-only "$STATE/bootstrap")"
+  check_eq "no registration with two of three nodes" 0 "$(registration_count)"
+  check "node 1 waits for the first bootstrap" contains "$(entrypoint_log 1)" "waiting for the cluster's first bootstrap"
+  t0=$(now_ms)
+  start_node 3
+  wait_until 240 "nodes 1-3 form a cluster of three, each registered" formed 1 2 3
+  metric form_staggered_after_last_start "$(secs_between "$t0" "$(now_ms)")"
+  check_one_cluster 1 2 3
+  for n in 1 2 3; do check_registration "$n"; done
+}
+
+# --- scenario 3 --------------------------------------------------------------------------------
+
+# step_fourth_joins — node 4 started later joins without restarting anyone; the others'
+# unicast_hosts.txt list it within about a second of its registration. Then it is stopped
+# (SIGTERM: deregistered first thing) and the cluster is three again.
+step_fourth_joins() {
+  local t0 n before=() reg seen lag ip4 log
+  note "scenario 3: a fourth node joins later"
+  ip4=$(ip_of 4)
+  for n in 1 2 3; do before+=("$(started_at "$n")"); done
+  t0=$(now_ms)
+  start_node 4
+  wait_until 180 "node 4 joins: four nodes, four registrations" formed 1 2 3 4
+  metric join_fourth "$(secs_between "$t0" "$(now_ms)")"
+  check_registration 4
+  check "node 4 is in the same cluster" same_uuid_everywhere "$UUID" 4
+  log=$(entrypoint_log 4)
+  check "node 4: no first formation" lacks "$log" 'first formation'
+  check "node 4: started without $MASTERS_SETTING" lacks "$log" "I started .*$MASTERS_SETTING"
+  check_eq "no new bootstrap decision" "$DECISION_REV" "$(mod_revision "$STATE/bootstrap")"
+  reg=$(log_time_ms 4 "I registered $(reg_key 4) ") || fail "node 4 logged no registration"
+  for n in 1 2 3; do
+    check "node $n's unicast_hosts.txt lists node 4" seed_file_lists "$n" "$ip4"
+    seen=$(log_time_ms "$n" "seed hosts now \[.*$ip4:9300") ||
+      fail "node $n logged no seed update with $ip4"
+    lag=$(secs_between "$reg" "$seen")
+    metric "seed_file_lag_node$n" "$lag"
+    check "node $n rewrote its seed file within 1.5 s of node 4's registration (${lag}s)" le "$lag" 1.5
+    check_eq "node $n was not restarted" "${before[n - 1]}" "$(started_at "$n")"
+  done
+
+  note "scenario 3b: docker stop of node 4 deregisters it at once"
+  t0=$(now_ms)
+  docker_stop 4 &
+  wait_until 10 "node 4's registration is deleted on SIGTERM" not_registered 4
+  metric deregister_on_stop "$WAITED"
+  check "deleted first thing, not at the TTL (${WAITED}s < ${E2E_TTL}s - 2)" le "$WAITED" $((E2E_TTL - 2))
+  wait $! || fail "docker stop of node 4 failed"
+  metric stop_node "$(secs_between "$t0" "$(now_ms)")"
+  check_eq "node 4 exit status (Elasticsearch after SIGTERM)" 143 "$(exit_code 4)"
+  check "node 4 logged its deregistration" contains "$(entrypoint_log 4)" "deregistered $(reg_key 4): stopping"
+  for n in 1 2 3; do
+    wait_until 5 "node $n's unicast_hosts.txt drops node 4" seed_file_lacks "$n" "$ip4"
+  done
+  wait_until 60 "three nodes again" formed 1 2 3
+}
+
+# --- scenario 4 --------------------------------------------------------------------------------
+
+# step_kill_and_rejoin K N... — docker kill of node K: its registration dies at the TTL (nobody
+# is left to delete it), the others go on, and K restarted on its volume rejoins the same
+# cluster.
+step_kill_and_rejoin() {
+  local k=$1 t0 since gone min
+  shift
+  local others=("$@")
+  note "scenario 4: docker kill of node $k"
+  t0=$(now_ms)
+  docker kill "$(cname "$k")" >/dev/null || fail "docker kill of node $k failed"
+  wait_until $((E2E_TTL + 5)) "node $k's registration expires" not_registered "$k"
+  gone=$(secs_between "$t0" "$(now_ms)")
+  metric ttl_expiry_after_kill "$gone"
+  # The last refresh was at most one interval (plus a probe) before the kill.
+  min=$((E2E_TTL - E2E_INTERVAL - E2E_HEALTH_TIMEOUT - 1))
+  check "it expired at the TTL (${gone}s in [$min, $((E2E_TTL + 2))])" \
+    between "$min" "$gone" $((E2E_TTL + 2))
+  wait_until 60 "the cluster goes on with ${#others[@]} nodes" formed "${others[@]}"
+
+  since=$(now_utc)
+  t0=$(now_ms)
+  docker_start "$k" || fail "docker start of node $k failed"
+  wait_until 180 "node $k rejoins with its data" formed "$k" "${others[@]}"
+  metric rejoin_after_kill "$(secs_between "$t0" "$(now_ms)")"
+  check "node $k is back in the same cluster" same_uuid_everywhere "$UUID" "$k" "${others[@]}"
+  check_rejoined_with_data "$k" "$since"
+}
+
+# step_es_dies K N... — the server JVM of node K is killed: the entrypoint (PID 1) sees its child
+# exit, deletes the registration at once and exits, so the container stops; restarted, the node
+# rejoins.
+step_es_dies() {
+  local k=$1 pid t0 since gone
+  shift
+  local others=("$@")
+  note "scenario 4b: Elasticsearch dies inside node $k, the entrypoint survives it"
+  pid=$(es_server_pid "$k")
+  [[ -n $pid ]] || fail "no server JVM found in node $k: $(docker top "$(cname "$k")" -eo pid,args)"
+  t0=$(now_ms)
+  kill -KILL "$pid" || fail "kill -KILL $pid (node $k's server JVM) failed"
+  wait_until $((E2E_TTL + 5)) "node $k's registration is deleted" not_registered "$k"
+  gone=$(secs_between "$t0" "$(now_ms)")
+  metric deregister_after_es_death "$gone"
+  check "deleted at once, well before the TTL (${gone}s <= 2)" le "$gone" 2
+  wait_until 20 "node $k's container exits with Elasticsearch" exited "$k"
+  note "node $k exit status: $(exit_code "$k")"
+  check "node $k logged its deregistration" contains "$(entrypoint_log "$k")" "deregistered $(reg_key "$k"): stopping"
+  wait_until 60 "the cluster goes on with ${#others[@]} nodes" formed "${others[@]}"
+
+  since=$(now_utc)
+  t0=$(now_ms)
+  docker_start "$k" || fail "docker start of node $k failed"
+  wait_until 180 "node $k rejoins with its data" formed "$k" "${others[@]}"
+  metric rejoin_after_es_death "$(secs_between "$t0" "$(now_ms)")"
+  check "node $k is back in the same cluster" same_uuid_everywhere "$UUID" "$k" "${others[@]}"
+  check_rejoined_with_data "$k" "$since"
+}
+
+# --- scenario 6 --------------------------------------------------------------------------------
+
+# step_pause K N... — docker pause freezes Elasticsearch AND the entrypoint: nobody can delete the
+# key, so it must expire at the TTL after the last refresh; docker unpause re-registers it.
+step_pause() {
+  local k=$1 t0 gone min
+  shift
+  local all=("$k" "$@")
+  note "scenario 6: docker pause of node $k (elected master: node $(master_of "${all[@]}" || echo '?'))"
+  t0=$(now_ms)
+  docker pause "$(cname "$k")" >/dev/null || fail "docker pause of node $k failed"
+  wait_until $((E2E_TTL + 5)) "paused node $k's registration expires" not_registered "$k"
+  gone=$(secs_between "$t0" "$(now_ms)")
+  metric ttl_expiry_while_paused "$gone"
+  min=$((E2E_TTL - E2E_INTERVAL - E2E_HEALTH_TIMEOUT - 1))
+  check "it expired at the TTL (${gone}s in [$min, $((E2E_TTL + 2))])" \
+    between "$min" "$gone" $((E2E_TTL + 2))
+  check "the other nodes stay registered" registered_all "$@"
+  t0=$(now_ms)
+  docker unpause "$(cname "$k")" >/dev/null || fail "docker unpause of node $k failed"
+  wait_until 30 "node $k registers again after docker unpause" registered "$k"
+  metric reregister_after_unpause "$WAITED"
+  check "node $k noticed its lost registration" contains "$(entrypoint_log "$k")" 'was lost; registering again'
+  wait_until 60 "the cluster is whole again" formed "${all[@]}"
+}
+
+# step_es_frozen K N... — only the server JVM is stopped (SIGSTOP): the entrypoint keeps running,
+# its probes time out, and it deletes the key after HEALTH_FAILURES failed probes, before the TTL;
+# SIGCONT → healthy → registered again.
+step_es_frozen() {
+  local k=$1 pid t0 gone max
+  shift
+  local all=("$k" "$@")
+  note "scenario 6b: node $k's Elasticsearch frozen (SIGSTOP), its entrypoint running (elected master: node $(master_of "${all[@]}" || echo '?'))"
+  pid=$(es_server_pid "$k")
+  [[ -n $pid ]] || fail "no server JVM found in node $k"
+  t0=$(now_ms)
+  kill -STOP "$pid" || fail "kill -STOP $pid failed"
+  # Each failed probe takes HEALTH_TIMEOUT; the next one starts HEALTH_INTERVAL after the
+  # previous one started, or at once when the timeout ate the interval.
+  max=$((E2E_FAILURES * (E2E_INTERVAL > E2E_HEALTH_TIMEOUT ? E2E_INTERVAL : E2E_HEALTH_TIMEOUT) + E2E_INTERVAL + 1))
+  wait_until $((E2E_TTL + 5)) "node $k's registration is deleted after failed probes" not_registered "$k"
+  gone=$WAITED
+  metric deregister_after_failed_probes "$gone"
+  check "within the failure threshold (${gone}s <= ${max}s, TTL ${E2E_TTL}s)" le "$gone" "$max"
+  check "node $k logged the failed probes" contains "$(entrypoint_log "$k")" "deregistered $(reg_key "$k"): $E2E_FAILURES failed health checks"
+  check "node $k's container still runs" running "$k"
+  t0=$(now_ms)
+  kill -CONT "$pid" || fail "kill -CONT $pid failed"
+  wait_until 30 "node $k registers again once healthy" registered "$k"
+  metric reregister_after_recovery "$WAITED"
+  wait_until 60 "the cluster is whole again" formed "${all[@]}"
+}
+
+# --- scenario 5 --------------------------------------------------------------------------------
+
+# step_restart_all N... — every node stopped and started again on its volume → the same cluster,
+# no second bootstrap, no initial_master_nodes warning from Elasticsearch.
+step_restart_all() {
+  local t0 n since uuid_rev es_log
+  note "scenario 5: all nodes stopped and started again"
+  uuid_rev=$(mod_revision "$STATE/cluster_uuid")
+  t0=$(now_ms)
+  in_parallel docker_stop "$@"
+  metric stop_all "$(secs_between "$t0" "$(now_ms)")"
+  check_eq "every registration was deleted on stop" 0 "$(registration_count)"
+  for n in "$@"; do check_eq "node $n exit status" 143 "$(exit_code "$n")"; done
+  since=$(now_utc)
+  t0=$(now_ms)
+  in_parallel docker_start "$@"
+  wait_until 240 "the restarted nodes form their cluster again" formed "$@"
+  metric restart_all "$(secs_between "$t0" "$(now_ms)")"
+  check "the same cluster UUID $UUID" same_uuid_everywhere "$UUID" "$@"
+  check_eq "no second bootstrap decision (same mod_revision)" "$DECISION_REV" "$(mod_revision "$STATE/bootstrap")"
+  check_eq "the cluster UUID record untouched" "$uuid_rev" "$(mod_revision "$STATE/cluster_uuid")"
+  for n in "$@"; do
+    check_rejoined_with_data "$n" "$since"
+    es_log=$(node_logs "$n" "$since" | grep -av '^es-etcd-entrypoint\[' || true)
+    check "node $n: Elasticsearch logged something since its restart" test -n "$es_log"
+    # Stricter than "no warning": Elasticsearch does not mention the setting at all (it warns
+    # "this node is locked into cluster UUID ... but [...] is set to ..." when a restart has it).
+    check "node $n: Elasticsearch never mentions $MASTERS_SETTING since the restart" \
+      lacks "$es_log" 'initial_master_nodes|initial_cluster_manager_nodes'
+  done
+}
