@@ -93,26 +93,25 @@ void Monitor::probe() {
   HealthReport report = probeHealth(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
   std::string why = report.reason;
-  bool healthy = report.healthy && clusterUuidAgrees(why);
+  bool healthy = report.healthy && clusterUuidAgrees(report.clusterUuid, why);
   registrar_.onProbe(healthy, why);
 }
 
-bool Monitor::clusterUuidAgrees(std::string& why) {
+bool Monitor::clusterUuidAgrees(const std::string& uuid, std::string& why) {
   if (settings_.clusterUuidKey.empty() || uuidVerified_) return true;
-  auto local = fetchClusterUuid(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
-  if (!local) {
+  if (uuid.empty()) {
     why = "the node reports no cluster UUID yet";
     return false;
   }
-  auto created = store_.createIfAbsent(settings_.clusterUuidKey, *local, 0);
-  if (created && *created) logInfo("recorded cluster UUID " + *local + " in etcd");
+  auto created = store_.createIfAbsent(settings_.clusterUuidKey, uuid, 0);
+  if (created && *created) logInfo("recorded cluster UUID " + uuid + " in etcd");
   auto recorded = store_.get(settings_.clusterUuidKey);
   if (!created || !recorded || !recorded->has_value()) {
     why = "cannot check the cluster UUID in etcd";
     return false;
   }
-  if (**recorded != *local) {
-    why = "split cluster: this node is in cluster " + *local + " but etcd records " + **recorded +
+  if (**recorded != uuid) {
+    why = "split cluster: this node is in cluster " + uuid + " but etcd records " + **recorded +
           " for this prefix; refusing to register";
     logError(why);
     return false;

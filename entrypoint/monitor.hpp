@@ -74,8 +74,9 @@ class Monitor {
 
  private:
   void probe();
-  // Records or compares the cluster UUID; false (with `why`) when this node must not register.
-  bool clusterUuidAgrees(std::string& why);
+  // Records or compares the cluster UUID the probe reported; false (with `why`) when this node
+  // must not register.
+  bool clusterUuidAgrees(const std::string& uuid, std::string& why);
   // Waits for a peer change until `deadline`; refreshes the seeds when one comes.
   void followPeersUntil(std::chrono::steady_clock::time_point deadline);
   bool relist();

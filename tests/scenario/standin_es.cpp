@@ -1,8 +1,8 @@
 // A stand-in for Elasticsearch's HTTP API, used only as the supervised command in the
-// registration scenario (never as proof that clusters form). GET /_cluster/health answers like
-// a node that has joined a cluster while the state file says "healthy" (and GET
-// /_cluster/state/metadata names its cluster UUID), and like a node without a master (503)
-// otherwise. SIGTERM ends it with status 143, as Elasticsearch does.
+// registration scenario (never as proof that clusters form). GET /_cluster/state/master_node
+// answers like a node that has joined a cluster (a master and a cluster UUID) while the state
+// file says "healthy", and like a node without a master (503) otherwise. SIGTERM ends it with
+// status 143, as Elasticsearch does.
 //
 // Usage: standin_es PORT STATE_FILE [ignored Elasticsearch arguments...]
 // It writes its arguments, one per line, to STATE_FILE.args so tests can check them.
@@ -42,18 +42,15 @@ class Health : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
     const std::string& uri = request.getURI();
-    bool health = uri.rfind("/_cluster/health", 0) == 0;
-    bool metadata = uri.rfind("/_cluster/state/metadata", 0) == 0;
-    bool ok = healthy() && (health || metadata);
+    bool ok = healthy() && uri.rfind("/_cluster/state/master_node", 0) == 0;
     response.setStatus(ok ? Poco::Net::HTTPResponse::HTTP_OK
                           : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     response.setContentType("application/json");
-    if (!ok)
-      response.send() << R"({"error":{"type":"master_not_discovered_exception"},"status":503})";
-    else if (health)
-      response.send() << R"({"cluster_name":"standin","status":"green","number_of_nodes":1})";
+    if (ok)
+      response.send() << R"({"cluster_name":"standin","cluster_uuid":")" << clusterUuid()
+                      << R"(","master_node":"standin-master"})";
     else
-      response.send() << R"({"metadata":{"cluster_uuid":")" << clusterUuid() << R"("}})";
+      response.send() << R"({"error":{"type":"master_not_discovered_exception"},"status":503})";
   }
 };
 

@@ -6,9 +6,9 @@
 #   4  docker kill → the key expires at the TTL, the others go on, the node rejoins on its volume;
 #      the server JVM killed → the entrypoint deregisters at once and exits; the node rejoins
 #   6  docker pause → the key expires at the TTL, unpause re-registers; the server JVM frozen →
-#      deregistered after HEALTH_FAILURES probes, re-registered when it thaws. Both on a node that
-#      is not the elected master: ESETCD_E2E_FREEZE_MASTER=1 freezes the master instead, which
-#      reproduces the known issue in README.md (every other node deregisters too)
+#      deregistered after HEALTH_FAILURES probes, re-registered when it thaws. Both on the elected
+#      master, the harder case (the other nodes must stay registered meanwhile);
+#      ESETCD_E2E_FREEZE_MASTER=0 freezes a node that is not the master instead
 #   5  all nodes stopped and started again → same cluster, no second bootstrap
 # Usage: run.sh [elasticsearch|opensearch] [VERSION]     (default: elasticsearch ESETCD_ES8_VERSION)
 # shellcheck source=../lib.sh
@@ -20,9 +20,9 @@ flavor=${1:-elasticsearch}
 version=${2:-$ESETCD_ES8_VERSION}
 e2e_init "lifecycle-$flavor-$version" "$flavor" "$version"
 
-# victim N... — the node to freeze: not the elected master, unless asked for.
+# victim N... — the node to freeze: the elected master, unless asked otherwise.
 victim() {
-  if [[ ${ESETCD_E2E_FREEZE_MASTER:-0} == 1 ]]; then
+  if [[ ${ESETCD_E2E_FREEZE_MASTER:-1} == 1 ]]; then
     master_of "$@" || fail "no elected master seen by node $1"
   else
     non_master_of "$@"
