@@ -382,11 +382,11 @@ measure_sidecar() {
   "$STANDIN" "$port" "$state" >"$WORK/sidecar-standin.log" 2>&1 &
   local standin=$!
   PIDS+=("$standin")
-  wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/_cluster/health" ||
+  wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$port/_cluster/state/master_node?local=true" ||
     die "stand-in node did not answer"
   # The node's root answers 503 on the stand-in; its health path is what "up" means here.
   # shellcheck disable=SC2016 # expanded by the bash -c below
-  local body='curl -f "http://127.0.0.1:$NODE_PORT/_cluster/health"; \
+  local body='curl -f "http://127.0.0.1:$NODE_PORT/_cluster/state/master_node?local=true"; \
     if [ "$?" = "0" ]; then \
       etcdctl set /services/elasticsearch/127.0.0.1 '"'"'{"http_port": 9200, "transport_port": 9300}'"'"' --ttl 60; \
     else \
