@@ -153,6 +153,8 @@ need_tools() {
   # etcd and etcdctl: Debian's etcd-server / etcd-client (3.4), the same etcd the image ships.
   command -v etcd >/dev/null || need_apt etcd-server >&2
   command -v etcdctl >/dev/null || need_apt etcd-client >&2
+  command -v jq >/dev/null || need_apt jq >&2
+  command -v curl >/dev/null || need_apt curl >&2
   for c in docker etcd etcdctl curl jq awk od; do
     command -v "$c" >/dev/null || fail "required command '$c' not found"
   done
