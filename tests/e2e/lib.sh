@@ -37,7 +37,6 @@ E2E_STOP_GRACE=20
 DOCKER_STOP_TIMEOUT=$((E2E_STOP_GRACE + 10)) # above STOP_GRACE: the entrypoint's own deadline acts first
 ETCDCTL_BIN=etcdctl
 
-CHECKS=0
 FAILED=1 # cleared by pass_all; any other exit keeps $T and dumps the logs
 ETCD_PID=
 WAITED=0
@@ -45,22 +44,9 @@ WAITED=0
 # --- reporting ---------------------------------------------------------------------------------
 
 note() { printf '# [%4ds] %s\n' "$SECONDS" "$*"; }
-ok() {
-  CHECKS=$((CHECKS + 1))
-  printf 'ok %d - %s\n' "$CHECKS" "$*"
-}
-fail() {
-  printf 'FAIL - %s\n' "$*" >&2
-  exit 1
-}
-# check DESCRIPTION CMD... — CMD must succeed.
-check() {
-  local what=$1
-  shift
-  local cmd="$*"
-  ((${#cmd} <= 200)) || cmd="${cmd:0:200}..."
-  if "$@"; then ok "$what"; else fail "$what (command: $cmd)"; fi
-}
+# ok, fail, check and $CHECKS.
+# shellcheck source=../checks.sh
+source "$E2E_DIR/../checks.sh"
 # check_eq DESCRIPTION EXPECTED ACTUAL
 check_eq() {
   if [[ $2 == "$3" ]]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi

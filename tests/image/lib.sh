@@ -6,7 +6,8 @@
 #     <random>, so parallel runs never clash) and removed on exit, pass or fail; container logs are
 #     dumped first when the test failed;
 #   - every wait is bounded (wait_for); a missing tool, image or engine FAILS the test, never skips;
-#   - each passing check prints "ok - <what it proves>", the first failing one "FAIL - ...".
+#   - each passing check prints "ok N - <what it proves>", the first failing one "FAIL - ..."
+#     (tests/checks.sh).
 set -euo pipefail
 
 # shellcheck source=../../scripts/lib.sh
@@ -16,7 +17,6 @@ load_versions
 TEST_NAME=$(basename "$0" .sh)
 RUN=esetcd-t-$TEST_NAME-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 T=$(mktemp -d "${TMPDIR:-/tmp}/$RUN.XXXXXX")
-CHECKS=0
 FAILED=1 # cleared by pass_all; any other exit keeps $T and dumps logs
 CLEANUPS=()
 
@@ -24,21 +24,9 @@ CLEANUPS=()
 ES_VERSION_UNDER_TEST=${ESETCD_TEST_ES_VERSION:-$ESETCD_ES8_VERSION}
 ETCD_IMAGE=$ESETCD_IMAGE_PREFIX/etcd:3.4
 
-ok() {
-  CHECKS=$((CHECKS + 1))
-  printf 'ok - %s\n' "$*"
-}
-fail() {
-  printf 'FAIL - %s\n' "$*" >&2
-  exit 1
-}
-
-# check DESCRIPTION CMD... — CMD must succeed.
-check() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else fail "$what (command: $*)"; fi
-}
+# ok, fail, check and $CHECKS.
+# shellcheck source=../checks.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../checks.sh"
 
 # wait_for SECONDS DESCRIPTION CMD... — polls CMD every 0.5 s; fails after SECONDS. Prints how
 # long it took into WAITED (seconds, one decimal).
