@@ -42,7 +42,7 @@ MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
   MonitorSettings ms;
   ms.prefix = c.prefix;
   ms.self = plan.self;
-  ms.healthUrl = c.healthUrl;
+  ms.nodeApi = plan.nodeApi;
   ms.interval = c.healthInterval;
   ms.healthTimeout = c.healthTimeout;
   ms.followPeers = !plan.seedFile.empty();
@@ -198,6 +198,7 @@ int run(const Config& c) {
           hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
           (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
           joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
+  logInfo("health probe " + describeNodeApi(plan.nodeApi));
   becomeSubreaperIfNeeded();
   httpGlobalInit();
   StartRead read = readPeersAtStart(c);

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "exit_codes.hpp"
@@ -33,6 +34,12 @@ struct Setting {
   // Parses `value` into the config; returns an error text ("must be ...") or "".
   std::function<std::string(Config&, const std::string&)> apply;
 };
+
+std::string lowerCase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return text;
+}
 
 std::string flagFor(const std::string& env) {
   std::string flag = env;
@@ -115,6 +122,20 @@ std::string applyNodeName(Config& c, const std::string& v) {
       return "knows only {hostname} and {ip}, not {" + field + "}";
   }
   c.nodeNameTemplate = v;
+  return "";
+}
+
+std::string applyPath(std::string& out, const std::string& v) {
+  if (!v.empty() && v[0] != '/') return "must be an absolute path";
+  out = v;
+  return "";
+}
+
+// Text that ends up in a header or a log line: printable, one line.
+std::string applyText(std::string& out, const std::string& v) {
+  for (unsigned char ch : v)
+    if (ch < 0x20 || ch == 0x7f) return "must not contain control characters";
+  out = v;
   return "";
 }
 
@@ -240,14 +261,51 @@ const std::vector<Setting>& settings() {
          c.stateDir = v;
          return std::string();
        }},
-      {"ES_HEALTH_URL", "", "http://127.0.0.1:<ES_HTTP_PORT>",
-       "Base URL of the local node for health probes.",
+      {"ES_HEALTH_URL", "", "http(s)://127.0.0.1:<ES_HTTP_PORT>",
+       "Base URL of the local node for health probes; https by default when the node's settings "
+       "enable HTTP TLS.",
        [](Config& c, const std::string& v) -> std::string {
          if (v.empty()) return "";
          std::string why = checkEndpoint(v);
          if (!why.empty()) return why;
          c.healthUrl = v;
          return "";
+       }},
+      {"ES_HEALTH_CA_FILE", "", "<ES_PATH_CONF>/certs/http_ca.crt if present, else system",
+       "CA bundle that signed the node's HTTP certificate.",
+       [](Config& c, const std::string& v) { return applyPath(c.healthTls.caFile, v); }},
+      {"ES_HEALTH_CERT_FILE", "", nullptr, "Client certificate for the node's HTTP API (mTLS).",
+       [](Config& c, const std::string& v) { return applyPath(c.healthTls.certFile, v); }},
+      {"ES_HEALTH_KEY_FILE", "", nullptr, "Key of ES_HEALTH_CERT_FILE.",
+       [](Config& c, const std::string& v) { return applyPath(c.healthTls.keyFile, v); }},
+      {"ES_HEALTH_TLS_VERIFY", "full", nullptr,
+       "How the node's certificate is checked: full (CA and host name), certificate (CA only), "
+       "none.",
+       [](Config& c, const std::string& v) -> std::string {
+         std::string mode;
+         std::string why = applyOneOf(mode, v, {"full", "certificate", "none"});
+         c.healthTls.verify = mode == "none"          ? TlsVerify::None
+                              : mode == "certificate" ? TlsVerify::Certificate
+                                                      : TlsVerify::Full;
+         return why;
+       }},
+      {"ES_HEALTH_USERNAME", "", "elastic (admin on OpenSearch) with their image's password",
+       "User the health probe authenticates as.",
+       [](Config& c, const std::string& v) {
+         return applyText(c.healthUsername, v);
+       }},
+      {"ES_HEALTH_PASSWORD", "", "ELASTIC_PASSWORD(_FILE)",
+       "Password of ES_HEALTH_USERNAME (or ES_HEALTH_PASSWORD_FILE); never logged.",
+       [](Config& c, const std::string& v) {
+         c.healthPassword = v;
+         return std::string();
+       }},
+      {"ES_HEALTH_API_KEY", "", nullptr,
+       "API key for the probe instead of a password, as Elasticsearch encodes it (or "
+       "ES_HEALTH_API_KEY_FILE); never logged.",
+       [](Config& c, const std::string& v) {
+         c.healthApiKey = v;
+         return std::string();
        }},
       {"ES_BOOTSTRAP_EXPECT", "3", nullptr,
        "Master-eligible nodes of a brand-new cluster (1 for a single-node dev cluster).",
@@ -341,18 +399,80 @@ void layerOfficialEnv(const Env& env, std::map<std::string, std::string>& chosen
   }
 }
 
+std::string describe(const std::string& env, const std::string& value) {
+  return env + " (--" + flagFor(env) + ") = \"" + value + "\"";
+}
+
+// Our secrets: each may come from a file named by <NAME>_FILE instead, as the official images
+// allow for theirs. Neither form reaches the child: Elasticsearch has no use for them.
+const std::vector<std::string>& secretSettings() {
+  static const std::vector<std::string> names = {"ETCD_PASSWORD", "ES_HEALTH_PASSWORD",
+                                                 "ES_HEALTH_API_KEY"};
+  return names;
+}
+
+bool isSecret(const std::string& env) {
+  const auto& names = secretSettings();
+  return std::find(names.begin(), names.end(), env) != names.end();
+}
+
+std::string chomp(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+// NAME or NAME_FILE from the environment; both at once is an error, as in the official images.
+std::optional<std::string> secretFromEnv(const Env& env, const std::string& name,
+                                         FileReader readFile, Errors& errors) {
+  auto plain = env.find(name);
+  auto file = env.find(name + "_FILE");
+  if (file == env.end()) {
+    if (plain == env.end()) return std::nullopt;
+    return plain->second;
+  }
+  if (plain != env.end()) {
+    errors.push_back(name + "_FILE = \"" + file->second + "\": " + name + " is set too; set one");
+    return std::nullopt;
+  }
+  bool ok = false;
+  std::string secret = chomp(readFile(file->second, ok));
+  if (!ok) {
+    errors.push_back(name + "_FILE = \"" + file->second + "\": cannot be read");
+    return std::nullopt;
+  }
+  return secret;
+}
+
+// The official images' own variables that matter to the probe, and the settings they give the
+// node in env form. Never copied into our errors: they are secrets.
+void readImageEnv(const Env& env, FileReader readFile, Config& c, Errors& errors) {
+  if (auto pw = secretFromEnv(env, "ELASTIC_PASSWORD", readFile, errors)) c.elasticPassword = *pw;
+  if (auto it = env.find("OPENSEARCH_INITIAL_ADMIN_PASSWORD"); it != env.end())
+    c.opensearchAdminPassword = it->second;
+  for (const auto& [name, value] : env) {
+    if (name.rfind("ES_SETTING_", 0) == 0)
+      c.envNodeSettings[decodeEsSettingName(name)] = value;
+    else if (name.find('.') != std::string::npos && name == lowerCase(name))
+      c.envNodeSettings[name] = value;
+  }
+  // The official OpenSearch image's switch for its security plugin.
+  if (auto it = env.find("DISABLE_SECURITY_PLUGIN"); it != env.end() && it->second == "true")
+    c.envNodeSettings["plugins.security.disabled"] = "true";
+  if (auto it = env.find("ENROLLMENT_TOKEN"); it != env.end() && !it->second.empty()) {
+    errors.push_back(
+        "ENROLLMENT_TOKEN is set: enrollment tokens are not used here; nodes find each other "
+        "through etcd and trust each other through certificates you mount (docs/security.md, "
+        "scripts/certs.sh)");
+  }
+}
+
 void addDerivedDefaults(Config& c) {
   if (c.statePrefix.empty()) c.statePrefix = "/es-etcd-entrypoint" + c.prefix;
   if (c.transportPublishPort == 0) c.transportPublishPort = c.transportPort;
   if (c.esPathConf.empty()) c.esPathConf = c.esHome + "/config";
   if (c.esPathData.empty()) c.esPathData = c.esHome + "/data";
   if (c.stateDir.empty()) c.stateDir = c.esPathData;
-  if (c.healthUrl.empty()) c.healthUrl = "http://127.0.0.1:" + std::to_string(c.httpPort);
   while (c.healthUrl.size() > 1 && c.healthUrl.back() == '/') c.healthUrl.pop_back();
-}
-
-std::string describe(const std::string& env, const std::string& value) {
-  return env + " (--" + flagFor(env) + ") = \"" + value + "\"";
 }
 
 // Rules between settings, checked once every single value is known to be valid.
@@ -372,6 +492,14 @@ void crossCheck(const Config& c, Errors& errors) {
   if (c.tls.certFile.empty() != c.tls.keyFile.empty()) {
     errors.push_back(describe("ETCD_CERT_FILE", c.tls.certFile) +
                      ": ETCD_CERT_FILE and ETCD_KEY_FILE go together");
+  }
+  if (c.healthTls.certFile.empty() != c.healthTls.keyFile.empty()) {
+    errors.push_back(describe("ES_HEALTH_CERT_FILE", c.healthTls.certFile) +
+                     ": ES_HEALTH_CERT_FILE and ES_HEALTH_KEY_FILE go together");
+  }
+  if (!c.healthApiKey.empty() && !c.healthPassword.empty()) {
+    errors.push_back(describe("ES_HEALTH_API_KEY", "***") +
+                     ": ES_HEALTH_PASSWORD is set too; the probe uses one or the other");
   }
 }
 
@@ -459,15 +587,15 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
     auto it = env.find(name);
     if (it != env.end() && it->second == "single-node") c.singleNode = true;
   }
-  if (auto it = env.find("ETCD_PASSWORD_FILE"); it != env.end()) {
-    bool ok = false;
-    std::string secret = readFile(it->second, ok);
-    if (!ok) out.errors.push_back(describe("ETCD_PASSWORD_FILE", it->second) + ": cannot be read");
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-    chosen["ETCD_PASSWORD"] = secret;
+  readImageEnv(env, readFile, c, out.errors);
+  for (const auto& name : secretSettings()) {
+    if (auto secret = secretFromEnv(env, name, readFile, out.errors)) chosen[name] = *secret;
+    for (const auto& form : {name, name + "_FILE"})
+      if (env.count(form)) c.absorbedEnv.push_back(form);
   }
   for (const auto& s : settings()) {
-    if (auto it = env.find(s.env); it != env.end()) chosen[s.env] = it->second;
+    // A secret's env form was taken above, with its _FILE twin.
+    if (auto it = env.find(s.env); it != env.end() && !isSecret(s.env)) chosen[s.env] = it->second;
     if (auto it = flags.find(flagFor(s.env)); it != flags.end()) chosen[s.env] = it->second;
   }
   for (const auto& s : settings()) {
@@ -476,7 +604,7 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
     std::string why = s.apply(c, it->second);
     if (why.empty()) continue;
     // Never echo a secret back, even in an error.
-    std::string shown = std::string(s.env) == "ETCD_PASSWORD" ? "***" : it->second;
+    std::string shown = isSecret(s.env) ? "***" : it->second;
     out.errors.push_back(describe(s.env, shown) + ": " + why);
   }
   addDerivedDefaults(c);

@@ -44,11 +44,22 @@ struct Config {
   std::string esPathConf;
   std::string esPathData;  // Elasticsearch's data directory: empty means a brand-new node
   std::string stateDir;    // where the last peer list is cached
-  std::string healthUrl;   // base URL of the local node's HTTP API
   int bootstrapExpect = 0;
   // discovery.type=single-node in the image's env: no discovery, no bootstrap (Elasticsearch
   // refuses cluster.initial_master_nodes then).
   bool singleNode = false;
+
+  // the local node's HTTP API, probed for health (node_api.hpp resolves them at start)
+  std::string healthUrl;  // base URL; empty: 127.0.0.1, https when the node enables HTTP TLS
+  TlsOptions healthTls;   // caFile empty: $ES_PATH_CONF/certs/http_ca.crt when present
+  std::string healthUsername;
+  std::string healthPassword;  // secret, as are the three below
+  std::string healthApiKey;
+  std::string elasticPassword;          // the official Elasticsearch image's ELASTIC_PASSWORD
+  std::string opensearchAdminPassword;  // the official OpenSearch image's initial admin password
+  // Node settings given in the image's env forms (cluster.name=x, ES_SETTING_...), by their
+  // dotted names: they tell, for one, whether the node serves HTTPS.
+  std::map<std::string, std::string> envNodeSettings;
 
   // supervision
   Millis healthInterval{0};
@@ -59,8 +70,10 @@ struct Config {
   LogLevel logLevel = LogLevel::Info;
 
   std::vector<std::string> command;  // empty: the image's Elasticsearch start command
-  // Official-image env vars (cluster.name=..., ES_SETTING_NODE_NAME=...) whose values we took
-  // over; they are removed from the child's environment so no setting is given twice.
+  // Variables removed from the child's environment: official-image forms whose values we took
+  // over (cluster.name=..., ES_SETTING_NODE_NAME=...), so that no setting is given twice, and our
+  // own secrets (ETCD_PASSWORD, ES_HEALTH_PASSWORD, ES_HEALTH_API_KEY and their _FILE forms),
+  // which Elasticsearch has no use for.
   std::vector<std::string> absorbedEnv;
 
   bool showHelp = false;

@@ -28,6 +28,7 @@ bool answered(const HttpResponse& response, const EtcdRequest& request) {
     case HttpOutcome::Stopped:
       return true;
     case HttpOutcome::Transport:
+    case HttpOutcome::Tls:
     case HttpOutcome::Timeout:
       return response.status != 0 && isStreaming(request);
     case HttpOutcome::Aborted:
@@ -41,13 +42,38 @@ std::string describe(const HttpResponse& response) {
   return response.error.empty() ? std::string("no answer") : response.error;
 }
 
-Error failure(const HttpResponse& last, size_t tried) {
+// What to check after a failed TLS handshake: the settings that feed it.
+std::string tlsHint(const TlsOptions& tls) {
+  const std::string ca = tls.caFile.empty() ? std::string("the system bundle") : tls.caFile;
+  if (tls.certFile.empty())
+    return "if etcd requires client certificates (--client-cert-auth), set ETCD_CERT_FILE and "
+           "ETCD_KEY_FILE; the server certificate is checked against ETCD_CA_FILE (" +
+           ca + ")";
+  return "check ETCD_CA_FILE (" + ca + "), ETCD_CERT_FILE (" + tls.certFile +
+         ") and ETCD_KEY_FILE (" + tls.keyFile + ")";
+}
+
+bool anyHttps(const std::vector<std::string>& endpoints) {
+  for (const auto& e : endpoints)
+    if (e.rfind("https:", 0) == 0) return true;
+  return false;
+}
+
+// A server that refuses the client's certificate does not always say so: with TLS 1.3 the
+// refusal comes after the handshake, and the client sees a reset, a closed connection or an
+// alert on its first read or write. So on https, a lost connection gets the TLS hint too.
+Error failure(const HttpResponse& last, size_t tried, const EtcdOptions& options) {
   const auto kind =
       last.outcome == HttpOutcome::Timeout ? ErrorKind::Timeout : ErrorKind::Transport;
-  return Error{
-      kind,
-      "no etcd endpoint answered (" + std::to_string(tried) + " tried), last: " + describe(last),
-      0};
+  std::string message =
+      "no etcd endpoint answered (" + std::to_string(tried) + " tried), last: " + describe(last);
+  const bool refused = last.error.find("Connection refused") != std::string::npos ||
+                       last.error.find("resolve") != std::string::npos;
+  if (last.outcome == HttpOutcome::Tls)
+    message += " (TLS handshake failed; " + tlsHint(options.tls) + ")";
+  else if (last.outcome == HttpOutcome::Transport && anyHttps(options.endpoints) && !refused)
+    message += " (TLS: " + tlsHint(options.tls) + ")";
+  return Error{kind, message, 0};
 }
 
 }  // namespace
@@ -108,7 +134,7 @@ Result<HttpResponse> EtcdTransport::sendRotating(const EtcdRequest& request,
   }
   // Every member said Unavailable: the body carries etcd's reason for the caller.
   if (last.outcome == HttpOutcome::Ok) return last;
-  return failure(last, count);
+  return failure(last, count, options_);
 }
 
 Result<std::string> EtcdTransport::authenticate() {

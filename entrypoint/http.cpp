@@ -94,6 +94,8 @@ void setTls(CURL* curl, const TlsOptions& tls) {
   if (!caFile.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, caFile.c_str());
   if (!tls.certFile.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.certFile.c_str());
   if (!tls.keyFile.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.keyFile.c_str());
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls.verify == TlsVerify::None ? 0L : 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls.verify == TlsVerify::Full ? 2L : 0L);
 }
 
 void setMethodAndBody(CURL* curl, const HttpRequest& request) {
@@ -136,11 +138,36 @@ void setCallbacks(CURL* curl, Transfer& transfer) {
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, openSocket);
 }
 
-HttpOutcome outcomeOf(CURLcode code, const Transfer& transfer) {
+// Whether a failed transfer failed in TLS. With TLS 1.3 a server that refuses the client's
+// certificate says so in an alert that arrives after the handshake, on the first read.
+bool isTlsFailure(CURLcode code, const char* message) {
+  switch (code) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      return std::string_view(message).find("SSL") != std::string_view::npos;
+    default:
+      return false;
+  }
+}
+
+HttpOutcome outcomeOf(CURLcode code, const Transfer& transfer, const char* message) {
   if (code == CURLE_OK) return HttpOutcome::Ok;
   if (transfer.stopped) return HttpOutcome::Stopped;
   if (code == CURLE_ABORTED_BY_CALLBACK) return HttpOutcome::Aborted;
   if (code == CURLE_OPERATION_TIMEDOUT) return HttpOutcome::Timeout;
+  if (isTlsFailure(code, message)) return HttpOutcome::Tls;
   return HttpOutcome::Transport;
 }
 
@@ -200,9 +227,12 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
 
   const CURLcode code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  response.outcome = outcomeOf(code, transfer);
-  if (response.outcome == HttpOutcome::Transport || response.outcome == HttpOutcome::Timeout) {
-    response.error = errorBuffer[0] != '\0' ? errorBuffer : curl_easy_strerror(code);
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &response.connects);
+  const char* message = errorBuffer[0] != '\0' ? errorBuffer : curl_easy_strerror(code);
+  response.outcome = outcomeOf(code, transfer, message);
+  if (response.outcome == HttpOutcome::Transport || response.outcome == HttpOutcome::Tls ||
+      response.outcome == HttpOutcome::Timeout) {
+    response.error = message;
   }
   // The handle keeps pointers to these until the next reset: clear them now.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);

@@ -11,10 +11,18 @@
 
 namespace esetcd {
 
+// How a server certificate is checked, named as Elasticsearch names its verification_mode.
+enum class TlsVerify {
+  Full,         // a trusted chain and a name matching the URL's host
+  Certificate,  // a trusted chain; any name (a probe of 127.0.0.1 with a cert for the DNS name)
+  None,         // nothing: encryption without authentication of the server
+};
+
 struct TlsOptions {
   std::string caFile;    // empty: probe the usual bundle paths (see tlsCaCandidates)
   std::string certFile;  // client certificate for mTLS, optional
   std::string keyFile;
+  TlsVerify verify = TlsVerify::Full;
 };
 
 struct HttpRequest {
@@ -32,7 +40,9 @@ struct HttpRequest {
 enum class HttpOutcome {
   Ok,         // a complete HTTP response (any status)
   Stopped,    // onData returned false: the caller has what it wanted
-  Transport,  // could not connect, reset, TLS failure, DNS failure
+  Transport,  // could not connect, reset, DNS failure
+  Tls,        // the TLS handshake failed: certificate not trusted, name mismatch, client
+              // certificate missing or refused, bad CA/cert/key file, plain HTTP peer
   Timeout,    // deadline passed
   Aborted,    // the abort flag was raised
 };
@@ -41,7 +51,8 @@ struct HttpResponse {
   HttpOutcome outcome = HttpOutcome::Transport;
   long status = 0;
   std::string body;
-  std::string error;  // libcurl's message for Transport/Timeout
+  std::string error;  // libcurl's message for Transport/Tls/Timeout
+  long connects = 0;  // new connections this request opened (0: an open one was reused)
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
 };
 

@@ -90,34 +90,41 @@ void Monitor::probe() {
   // The announcement only matters until this node is registered (peers seed from registrations
   // after that); it then lapses at its TTL, and comes back if the node drops out again.
   if (announcer_ && !registrar_.registered()) announcer_->onProbe(true, "");
-  HealthReport report = probeHealth(settings_.healthUrl, settings_.healthTimeout, stop_.atomic());
+  HealthReport report = probeHealth(settings_.nodeApi, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
-  std::string why = report.reason;
-  bool healthy = report.healthy && clusterUuidAgrees(report.clusterUuid, why);
-  registrar_.onProbe(healthy, why);
+  if (report.healthy) checkClusterUuid(report);
+  if (auto line = healthTransition(lastHealth_, report)) {
+    if (isConfigurationProblem(report.kind))
+      logError(*line);
+    else if (report.healthy)
+      logInfo(*line);
+    else
+      logWarn(*line);
+  }
+  lastHealth_ = report.kind;
+  registrar_.onProbe(report.healthy, report.reason);
 }
 
-bool Monitor::clusterUuidAgrees(const std::string& uuid, std::string& why) {
-  if (settings_.clusterUuidKey.empty() || uuidVerified_) return true;
-  if (uuid.empty()) {
-    why = "the node reports no cluster UUID yet";
-    return false;
-  }
+void Monitor::checkClusterUuid(HealthReport& report) {
+  if (settings_.clusterUuidKey.empty() || uuidVerified_) return;
+  auto refuse = [&report](HealthKind kind, std::string why) {
+    report.healthy = false;
+    report.kind = kind;
+    report.reason = std::move(why);
+  };
+  const std::string& uuid = report.clusterUuid;
+  if (uuid.empty()) return refuse(HealthKind::ClusterUnknown, "the node reports no cluster UUID yet");
   auto created = store_.createIfAbsent(settings_.clusterUuidKey, uuid, 0);
   if (created && *created) logInfo("recorded cluster UUID " + uuid + " in etcd");
   auto recorded = store_.get(settings_.clusterUuidKey);
-  if (!created || !recorded || !recorded->has_value()) {
-    why = "cannot check the cluster UUID in etcd";
-    return false;
-  }
+  if (!created || !recorded || !recorded->has_value())
+    return refuse(HealthKind::ClusterUnknown, "cannot check the cluster UUID in etcd");
   if (**recorded != uuid) {
-    why = "split cluster: this node is in cluster " + uuid + " but etcd records " + **recorded +
-          " for this prefix; refusing to register";
-    logError(why);
-    return false;
+    return refuse(HealthKind::SplitCluster,
+                  "split cluster: this node is in cluster " + uuid + " but etcd records " +
+                      **recorded + " for this prefix; refusing to register");
   }
   uuidVerified_ = true;
-  return true;
 }
 
 bool Monitor::relist() {

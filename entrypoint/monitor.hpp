@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "etcd_store.hpp"
+#include "health.hpp"
+#include "node_api.hpp"
 #include "peers.hpp"
 #include "registrar.hpp"
 
@@ -50,7 +52,7 @@ void publishSeeds(const std::vector<std::string>& seeds, const std::string& seed
 struct MonitorSettings {
   std::string prefix;
   Identity self;
-  std::string healthUrl;
+  NodeApi nodeApi;  // where and how the health probe reaches the node
   std::chrono::milliseconds interval{5000};
   std::chrono::milliseconds healthTimeout{2000};
   std::chrono::milliseconds etcdRetry{1000};
@@ -74,9 +76,9 @@ class Monitor {
 
  private:
   void probe();
-  // Records or compares the cluster UUID the probe reported; false (with `why`) when this node
-  // must not register.
-  bool clusterUuidAgrees(const std::string& uuid, std::string& why);
+  // Records or compares the cluster UUID a healthy probe reported; turns `report` unhealthy
+  // (with its kind and reason) when this node must not register.
+  void checkClusterUuid(HealthReport& report);
   // Waits for a peer change until `deadline`; refreshes the seeds when one comes.
   void followPeersUntil(std::chrono::steady_clock::time_point deadline);
   bool relist();
@@ -87,6 +89,7 @@ class Monitor {
   Registrar* announcer_;
   StopFlag& stop_;
   bool uuidVerified_ = false;
+  HealthKind lastHealth_ = HealthKind::Healthy;  // a first failure is logged
   int64_t revision_ = 0;
   bool needRelist_ = false;
   bool etcdDown_ = false;

@@ -40,10 +40,8 @@ Registrar::Registrar(Store& store, std::string key, std::string value, int ttlSe
 RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopped_) return RegistrationAction::None;
-  int before = state_.failures;
+  // The probe's result is logged by the monitor, when it changes; here only what it leads to.
   RegistrationAction action = decideRegistration(state_, healthy, failureThreshold_);
-  if (!healthy && before == 0) logWarn("health check failed: " + reason);
-  if (healthy && before > 0) logInfo("health check passes again");
   switch (action) {
     case RegistrationAction::Register:
       registerLocked();
@@ -63,9 +61,10 @@ RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
 void Registrar::registerLocked() {
   auto lease = store_.putWithTtl(key_, value_, ttlSeconds_);
   if (!lease) {
-    logWarn("cannot register " + key_ + ": " + lease.error().message);
+    reportFailure("cannot register " + key_ + ": ", lease.error());
     return;
   }
+  failing_.reset();
   lease_ = lease.value();
   state_.registered = true;
   logInfo("registered " + key_ + " (ttl " + std::to_string(ttlSeconds_) + "s)");
@@ -73,7 +72,10 @@ void Registrar::registerLocked() {
 
 void Registrar::refreshLocked() {
   auto refreshed = store_.refresh(*lease_);
-  if (refreshed) return;
+  if (refreshed) {
+    failing_.reset();
+    return;
+  }
   if (refreshed.error().kind == ErrorKind::LeaseLost) {
     // Expired during an etcd outage or revoked behind our back: a new lease, and the key again.
     logWarn("registration " + key_ + " was lost; registering again");
@@ -81,7 +83,18 @@ void Registrar::refreshLocked() {
     registerLocked();
     return;
   }
-  logWarn("cannot refresh " + key_ + ": " + refreshed.error().message);
+  reportFailure("cannot refresh " + key_ + ": ", refreshed.error());
+}
+
+void Registrar::reportFailure(const std::string& what, const Error& error) {
+  // An etcd that stays away, or refuses our credentials, fails every probe the same way: say so
+  // once, and again only when the failure changes.
+  if (failing_ && *failing_ == error.kind) {
+    logDebug(what + error.message);
+    return;
+  }
+  failing_ = error.kind;
+  logWarn(what + error.message);
 }
 
 void Registrar::deregisterLocked(const std::string& why) {

@@ -44,6 +44,7 @@ class Registrar {
   void registerLocked();
   void refreshLocked();
   void deregisterLocked(const std::string& why);
+  void reportFailure(const std::string& what, const Error& error);
 
   mutable std::mutex mutex_;
   Store& store_;
@@ -54,6 +55,7 @@ class Registrar {
   RegistrationState state_;
   std::optional<Lease> lease_;
   bool stopped_ = false;
+  std::optional<ErrorKind> failing_;  // the kind of the last failed put or refresh, if failing
 };
 
 }  // namespace esetcd

@@ -55,6 +55,23 @@ std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
   return {c.esHome + "/" + startScript(flavor)};
 }
 
+// The node's own settings file, flattened; empty when it cannot be read (then only -E and the
+// env forms count).
+std::map<std::string, std::string> nodeConfigFile(const Config& c, const Flavor& flavor) {
+  bool open = flavor.distribution == Distribution::OpenSearch;
+  bool ok = false;
+  std::string text =
+      readWholeFile(c.esPathConf + (open ? "/opensearch.yml" : "/elasticsearch.yml"), ok);
+  return ok ? flattenYaml(text) : std::map<std::string, std::string>();
+}
+
+NodeApi resolveProbe(const Config& c, const Plan& plan) {
+  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
+  bool https = nodeServesHttps(sources, plan.flavor.distribution);
+  bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
+  return resolveNodeApi(c, plan.flavor.distribution, https, defaultCa);
+}
+
 }  // namespace
 
 bool isExecutable(const std::string& path) {
@@ -79,6 +96,7 @@ std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
   if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
   plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
+  plan.nodeApi = resolveProbe(c, plan);
   return errors;
 }
 

@@ -14,6 +14,7 @@
 #include "etcd.hpp"
 #include "flavor.hpp"
 #include "monitor.hpp"
+#include "node_api.hpp"
 #include "peers.hpp"
 
 namespace esetcd {
@@ -27,6 +28,7 @@ struct Plan {
   bool passSettings = false;
   std::string seedFile;  // empty: this version takes seeds on the command line only
   std::string cacheFile;
+  NodeApi nodeApi;  // how the health probe reaches the node
 };
 
 // Fills `plan` from the configuration and the installation; returns usage errors.

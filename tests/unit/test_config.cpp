@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "config.hpp"
 
 using namespace esetcd;
@@ -44,7 +46,8 @@ TEST_CASE("defaults describe the seed's layout and sane timings") {
   CHECK(c.esHome == "/usr/share/elasticsearch");
   CHECK(c.esPathConf == "/usr/share/elasticsearch/config");
   CHECK(c.stateDir == "/usr/share/elasticsearch/data");
-  CHECK(c.healthUrl == "http://127.0.0.1:9200");
+  CHECK(c.healthUrl.empty());  // derived at start: node_api.hpp
+  CHECK(c.healthTls.verify == TlsVerify::Full);
   CHECK(c.healthInterval == Millis(5000));
   CHECK(c.healthTimeout == Millis(2000));
   CHECK(c.healthFailures == 3);
@@ -64,7 +67,6 @@ TEST_CASE("flags win over the environment, which wins over defaults") {
   CHECK(out.config.transportPublishPort == 9301);
   CHECK(out.config.prefix == "/x/es");
   CHECK(out.config.statePrefix == "/es-etcd-entrypoint/x/es");
-  CHECK(out.config.healthUrl == "http://127.0.0.1:9201");
 }
 
 TEST_CASE("the command starts at the first non-option or after --") {
@@ -186,4 +188,112 @@ TEST_CASE("help lists every setting with its env name, flag and default") {
 TEST_CASE("--help and --version are recognised") {
   CHECK(parse({"--help"}).config.showHelp);
   CHECK(parse({"--version"}).config.showVersion);
+}
+
+namespace {
+
+std::string secrets(const std::string& path, bool& ok) {
+  ok = path.rfind("/run/secrets/", 0) == 0;
+  if (path == "/run/secrets/health") return "pw-from-file\n";
+  if (path == "/run/secrets/key") return "a2V5OnNlY3JldA==";
+  if (path == "/run/secrets/elastic") return "elastic-pw\r\n";
+  return "";
+}
+
+bool anyMentions(const std::vector<std::string>& errors, const std::string& text) {
+  for (const auto& e : errors)
+    if (e.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the probe's secrets come from the env or from _FILE, never both") {
+  auto out = parseConfig({}, {{"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
+                              {"ES_HEALTH_USERNAME", "probe"}},
+                         secrets);
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.healthPassword == "pw-from-file");
+  CHECK(out.config.healthUsername == "probe");
+  auto key = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/run/secrets/key"}}, secrets);
+  REQUIRE(key.errors.empty());
+  CHECK(key.config.healthApiKey == "a2V5OnNlY3JldA==");
+  auto both = parseConfig({}, {{"ES_HEALTH_PASSWORD", "inline-secret"},
+                               {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}},
+                          secrets);
+  CHECK(mentions(both.errors, "ES_HEALTH_PASSWORD_FILE", "set one"));
+  CHECK_FALSE(anyMentions(both.errors, "inline-secret"));
+  auto unreadable = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/nope"}}, secrets);
+  CHECK(mentions(unreadable.errors, "ES_HEALTH_API_KEY_FILE", "cannot be read"));
+}
+
+TEST_CASE("the image's ELASTIC_PASSWORD is read for the probe and stays in the child's env") {
+  auto out = parseConfig({}, {{"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets);
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.elasticPassword == "elastic-pw");
+  auto plain = parse({}, {{"ELASTIC_PASSWORD", "x"}, {"OPENSEARCH_INITIAL_ADMIN_PASSWORD", "y"}});
+  CHECK(plain.config.elasticPassword == "x");
+  CHECK(plain.config.opensearchAdminPassword == "y");
+  CHECK(plain.config.absorbedEnv.empty());
+  auto both = parseConfig({}, {{"ELASTIC_PASSWORD", "x"}, {"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}},
+                          secrets);
+  CHECK(mentions(both.errors, "ELASTIC_PASSWORD_FILE", "set one"));
+}
+
+TEST_CASE("our secrets are dropped from the child's environment, in both forms") {
+  auto out = parseConfig({}, {{"ETCD_PASSWORD", "a"},
+                              {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
+                              {"ELASTIC_PASSWORD", "stays"},
+                              {"ETCD_USERNAME", "root"}},
+                         secrets);
+  REQUIRE(out.errors.empty());
+  const auto& dropped = out.config.absorbedEnv;
+  auto has = [&](const char* name) {
+    return std::find(dropped.begin(), dropped.end(), name) != dropped.end();
+  };
+  CHECK(has("ETCD_PASSWORD"));
+  CHECK(has("ES_HEALTH_PASSWORD_FILE"));
+  CHECK_FALSE(has("ELASTIC_PASSWORD"));
+  CHECK_FALSE(has("ETCD_USERNAME"));
+}
+
+TEST_CASE("an enrollment token is refused with a pointer to the certificate recipe") {
+  auto out = parse({}, {{"ENROLLMENT_TOKEN", "eyJ2ZXIiOiI4LjE5LjAi"}});
+  REQUIRE(out.errors.size() == 1);
+  CHECK(mentions(out.errors, "ENROLLMENT_TOKEN", "docs/security.md"));
+  CHECK_FALSE(anyMentions(out.errors, "eyJ2ZXIiOiI4LjE5LjAi"));
+  CHECK(parse({}, {{"ENROLLMENT_TOKEN", ""}}).errors.empty());
+}
+
+TEST_CASE("probe TLS and credential settings are checked together") {
+  auto out = parse({"--es-health-tls-verify=certificate", "--es-health-ca-file=/certs/ca.crt"});
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.healthTls.verify == TlsVerify::Certificate);
+  CHECK(out.config.healthTls.caFile == "/certs/ca.crt");
+  CHECK(parse({"--es-health-tls-verify=none"}).config.healthTls.verify == TlsVerify::None);
+  CHECK(mentions(parse({"--es-health-tls-verify=strict"}).errors, "ES_HEALTH_TLS_VERIFY",
+                 "\"strict\""));
+  CHECK(mentions(parse({"--es-health-ca-file=certs/ca.crt"}).errors, "ES_HEALTH_CA_FILE",
+                 "absolute path"));
+  CHECK(mentions(parse({"--es-health-cert-file=/c.crt"}).errors, "ES_HEALTH_CERT_FILE",
+                 "go together"));
+  auto both = parse({}, {{"ES_HEALTH_API_KEY", "k3y"}, {"ES_HEALTH_PASSWORD", "pw"}});
+  CHECK(mentions(both.errors, "ES_HEALTH_API_KEY", "one or the other"));
+  CHECK_FALSE(anyMentions(both.errors, "k3y"));
+  CHECK(mentions(parse({}, {{"ES_HEALTH_USERNAME", "a\nb"}}).errors, "ES_HEALTH_USERNAME",
+                 "control characters"));
+}
+
+TEST_CASE("node settings in env form are collected by their dotted names") {
+  auto out = parse({}, {{"xpack.security.http.ssl.enabled", "true"},
+                        {"ES_SETTING_XPACK_SECURITY_ENABLED", "true"},
+                        {"DISABLE_SECURITY_PLUGIN", "true"},
+                        {"PATH", "/bin"}});
+  REQUIRE(out.errors.empty());
+  const auto& s = out.config.envNodeSettings;
+  CHECK(s.at("xpack.security.http.ssl.enabled") == "true");
+  CHECK(s.at("xpack.security.enabled") == "true");
+  CHECK(s.at("plugins.security.disabled") == "true");
+  CHECK(s.count("PATH") == 0);
+  CHECK(s.count("path") == 0);
 }

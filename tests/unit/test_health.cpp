@@ -59,3 +59,75 @@ TEST_CASE("no master, errors, timeouts and nonsense are unhealthy with a reason"
 TEST_CASE("the probe reads the node's own cluster state, not the master's") {
   CHECK(std::string(healthPath()) == "/_cluster/state/master_node?local=true");
 }
+
+namespace {
+
+NodeApi api(const std::string& url, const std::string& principal, const std::string& ca = "") {
+  NodeApi a;
+  a.baseUrl = url;
+  a.principal = principal;
+  a.tls.caFile = ca;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("401 and 403 name who asked and what to set, never a secret") {
+  auto wrong = classifyHealth(answer(401, "{}"), api("https://127.0.0.1:9200", "user \"elastic\""));
+  CHECK(wrong.kind == HealthKind::AuthFailed);
+  CHECK(wrong.reason == "authentication failed for user \"elastic\" (HTTP 401)");
+  auto missing = classifyHealth(answer(401, "{}"), api("https://127.0.0.1:9200", ""));
+  CHECK(missing.kind == HealthKind::AuthFailed);
+  CHECK(missing.reason.find("no credentials set (ELASTIC_PASSWORD") != std::string::npos);
+  auto denied = classifyHealth(answer(403, "{}"), api("https://127.0.0.1:9200", "an API key"));
+  CHECK(denied.kind == HealthKind::Forbidden);
+  CHECK(denied.reason.find("an API key") != std::string::npos);
+  CHECK(denied.reason.find("monitor") != std::string::npos);
+  CHECK(classifyHealth(answer(503, "{}")).kind == HealthKind::HttpError);
+}
+
+TEST_CASE("a TLS failure names the URL and the CA in use") {
+  HttpResponse tls;
+  tls.outcome = HttpOutcome::Tls;
+  tls.error = "SSL certificate problem: unable to get local issuer certificate";
+  auto withCa = classifyHealth(tls, api("https://127.0.0.1:9200", "", "/certs/ca.crt"));
+  CHECK(withCa.kind == HealthKind::TlsFailed);
+  CHECK(withCa.reason.find("https://127.0.0.1:9200") != std::string::npos);
+  CHECK(withCa.reason.find("CA file /certs/ca.crt") != std::string::npos);
+  CHECK(withCa.reason.find("unable to get local issuer") != std::string::npos);
+  auto system = classifyHealth(tls, api("https://127.0.0.1:9200", ""));
+  CHECK(system.reason.find("system CA bundle") != std::string::npos);
+  // Plain HTTP to Elasticsearch's HTTPS port: an empty reply, and a hint.
+  HttpResponse empty;
+  empty.outcome = HttpOutcome::Transport;
+  empty.error = "Empty reply from server";
+  auto plain = classifyHealth(empty, api("http://127.0.0.1:9200", ""));
+  CHECK(plain.kind == HealthKind::Unreachable);
+  CHECK(plain.reason.find("ES_HEALTH_URL=https://") != std::string::npos);
+}
+
+TEST_CASE("a failure is logged when it starts and when its kind changes, not on every probe") {
+  HealthReport refused;
+  refused.kind = HealthKind::Unreachable;
+  refused.reason = "node not answering: Connection refused";
+  HealthReport denied;
+  denied.kind = HealthKind::AuthFailed;
+  denied.reason = "authentication failed for user \"elastic\" (HTTP 401)";
+  HealthReport ok;
+  ok.healthy = true;
+  ok.kind = HealthKind::Healthy;
+
+  CHECK(healthTransition(HealthKind::Healthy, refused) ==
+        std::optional<std::string>("health check failed: node not answering: Connection refused"));
+  CHECK_FALSE(healthTransition(HealthKind::Unreachable, refused).has_value());
+  CHECK(healthTransition(HealthKind::Unreachable, denied) ==
+        std::optional<std::string>("health check failed: " + denied.reason));
+  CHECK_FALSE(healthTransition(HealthKind::AuthFailed, denied).has_value());
+  CHECK(healthTransition(HealthKind::AuthFailed, ok) ==
+        std::optional<std::string>("health check passes again"));
+  CHECK_FALSE(healthTransition(HealthKind::Healthy, ok).has_value());
+  CHECK(isConfigurationProblem(HealthKind::AuthFailed));
+  CHECK(isConfigurationProblem(HealthKind::TlsFailed));
+  CHECK_FALSE(isConfigurationProblem(HealthKind::Unreachable));
+  CHECK_FALSE(isConfigurationProblem(HealthKind::NoMaster));
+}
