@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,10 @@
 #include <catch2/catch.hpp>
 
 extern char** environ;
+
+#ifndef CERTS_SCRIPT
+#error "CERTS_SCRIPT (the path of scripts/certs.sh) must be defined by the build"
+#endif
 
 namespace esetcd::testing {
 namespace {
@@ -52,14 +57,44 @@ bool isExecutable(const fs::path& path) {
   return ::access(path.c_str(), X_OK) == 0;
 }
 
-std::string makeTempDir() {
-  std::string pattern = (fs::temp_directory_path() / "esetcd-etcd-XXXXXX").string();
+std::string makeTempDir(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   return pattern;
 }
 
-std::string loopbackUrl(int port) {
-  return "http://127.0.0.1:" + std::to_string(port);
+std::string loopbackUrl(int port, const char* scheme = "http") {
+  return std::string(scheme) + "://127.0.0.1:" + std::to_string(port);
+}
+
+std::string readText(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+// Runs `bash CERTS_SCRIPT args...` with its output in `log`; throws unless it exits 0.
+void runCertsScript(const std::vector<std::string>& args, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> words = {"bash", CERTS_SCRIPT};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, "bash", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("cannot start bash: ") + std::strerror(rc));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(std::string(CERTS_SCRIPT) + " failed; its output:\n" + readText(log));
+  }
 }
 
 pid_t spawnEtcd(const std::vector<std::string>& args, const std::string& logFile) {
@@ -90,6 +125,39 @@ bool waitExit(pid_t pid, std::chrono::milliseconds limit) {
 }
 
 }  // namespace
+
+TestDir::TestDir()
+    : path_(makeTempDir("esetcd-test")),
+      failuresAtStart_(failedAssertions),
+      uncaughtAtStart_(std::uncaught_exceptions()) {}
+
+TestDir::~TestDir() {
+  if (failedAssertions > failuresAtStart_ || std::uncaught_exceptions() > uncaughtAtStart_) {
+    std::cerr << "test dir kept: " << path_ << "\n";
+    return;
+  }
+  std::error_code ignored;
+  fs::remove_all(path_, ignored);
+}
+
+TestPki makeTestPki(const std::string& dir) {
+  const std::string ours = dir + "/pki";
+  const std::string other = dir + "/other";
+  runCertsScript({ours, "etcd", "client"}, dir + "/certs.log");
+  runCertsScript({other, "client"}, dir + "/certs.log");
+  return TestPki{ours + "/ca.crt",      ours + "/etcd.crt",   ours + "/etcd.key",
+                 ours + "/client.crt",  ours + "/client.key", other + "/ca.crt",
+                 other + "/client.crt", other + "/client.key"};
+}
+
+EtcdServerTls mutualTls(const TestPki& pki) {
+  EtcdServerTls tls;
+  tls.certFile = pki.serverCert;
+  tls.keyFile = pki.serverKey;
+  tls.trustedCaFile = pki.caFile;
+  tls.client = TlsOptions{pki.caFile, pki.clientCert, pki.clientKey};
+  return tls;
+}
 
 int freeLoopbackPort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -129,7 +197,7 @@ EtcdServer::EtcdServer(EtcdServerOptions options)
       failuresAtStart_(failedAssertions),
       uncaughtAtStart_(std::uncaught_exceptions()) {
   findEtcd();  // fail before creating anything
-  dir_ = makeTempDir();
+  dir_ = makeTempDir("esetcd-etcd");
   clientPort_ = freeLoopbackPort();
   peerPort_ = freeLoopbackPort();
   start();
@@ -148,7 +216,12 @@ EtcdServer::~EtcdServer() {
 }
 
 std::string EtcdServer::clientUrl() const {
-  return loopbackUrl(clientPort_);
+  return loopbackUrl(clientPort_, options_.tls ? "https" : "http");
+}
+
+const TlsOptions& EtcdServer::clientTls() const {
+  static const TlsOptions none;
+  return options_.tls ? options_.tls->client : none;
 }
 
 void EtcdServer::start() {
@@ -164,6 +237,14 @@ void EtcdServer::start() {
       "--initial-advertise-peer-urls=" + peerUrl,
       "--initial-cluster=test=" + peerUrl,
       std::string("--enable-v2=") + (options_.enableV2 ? "true" : "false")};
+  if (options_.tls) {
+    args.push_back("--cert-file=" + options_.tls->certFile);
+    args.push_back("--key-file=" + options_.tls->keyFile);
+    if (!options_.tls->trustedCaFile.empty()) {
+      args.push_back("--trusted-ca-file=" + options_.tls->trustedCaFile);
+      args.push_back("--client-cert-auth");
+    }
+  }
   args.insert(args.end(), options_.extraArgs.begin(), options_.extraArgs.end());
   pid_ = spawnEtcd(args, dir_ + "/etcd.log");
   waitHealthy();
@@ -191,7 +272,7 @@ void EtcdServer::waitHealthy() {
     HttpRequest probe;
     probe.url = clientUrl() + "/health";
     probe.timeout = std::chrono::milliseconds(500);
-    const auto answer = httpPerform(probe, TlsOptions{});
+    const auto answer = httpPerform(probe, clientTls());
     if (answer.status == 200 && answer.body.find("\"true\"") != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -200,10 +281,7 @@ void EtcdServer::waitHealthy() {
 }
 
 std::string EtcdServer::logTail() const {
-  std::ifstream log(dir_ + "/etcd.log");
-  std::stringstream content;
-  content << log.rdbuf();
-  const std::string text = content.str();
+  const std::string text = readText(dir_ + "/etcd.log");
   return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
 }
 
@@ -215,7 +293,7 @@ HttpResponse EtcdServer::request(const std::string& method, const std::string& p
   raw.body = body;
   raw.contentType = body.empty() ? std::string() : contentType;
   raw.timeout = std::chrono::seconds(5);
-  return httpPerform(raw, TlsOptions{});
+  return httpPerform(raw, clientTls());
 }
 
 }  // namespace esetcd::testing

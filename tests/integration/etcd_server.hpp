@@ -1,10 +1,12 @@
 // EtcdServer runs a real etcd on free loopback ports in its own temp dir for one test, and can
 // stop and start it again on the same ports and data; the dir (with etcd.log) is removed when the
-// test passed and kept, with its path printed, when it failed.
+// test passed and kept, with its path printed, when it failed. It serves http, or https with a
+// certificate and optionally client-cert-auth (certificates from scripts/certs.sh: makeTestPki).
 #pragma once
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +23,51 @@ int freeLoopbackPort();
 // fail, not skip, on a machine that cannot run them.
 std::string findEtcd();
 
+// A directory for one test's files (certificates, say), removed when the test passed and kept,
+// with its path printed, when it failed.
+class TestDir {
+ public:
+  TestDir();
+  ~TestDir();
+  TestDir(const TestDir&) = delete;
+  TestDir& operator=(const TestDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+  int failuresAtStart_ = 0;
+  int uncaughtAtStart_ = 0;
+};
+
+// Certificates made by scripts/certs.sh, as a user would make them: a cluster CA with a server
+// certificate for etcd ("etcd", SANs localhost and 127.0.0.1) and a client certificate
+// ("client"); and a second, unrelated CA in `dir`/other with a client certificate of its own.
+struct TestPki {
+  std::string caFile, serverCert, serverKey, clientCert, clientKey;
+  std::string otherCaFile, otherClientCert, otherClientKey;
+};
+
+// Runs scripts/certs.sh (path compiled in as CERTS_SCRIPT) twice under `dir`; throws
+// std::runtime_error with the script's output when it fails.
+TestPki makeTestPki(const std::string& dir);
+
+struct EtcdServerTls {
+  std::string certFile;       // --cert-file: the server's certificate (SAN 127.0.0.1)
+  std::string keyFile;        // --key-file
+  std::string trustedCaFile;  // not empty: --trusted-ca-file and --client-cert-auth
+  TlsOptions client;          // what request() and the health wait present
+};
+
+// https on the client URL with the pki's server certificate, client certificates required and
+// checked against its CA; request() presents the pki's client certificate.
+EtcdServerTls mutualTls(const TestPki& pki);
+
 struct EtcdServerOptions {
   bool enableV2 = true;                // v2 and v3 keyspaces are separate; tests use both
   std::vector<std::string> extraArgs;  // e.g. "--auth-token-ttl=1"
+  std::optional<EtcdServerTls> tls;    // set: the client URL is https (peers stay on http)
 };
 
 class EtcdServer {
@@ -38,10 +82,11 @@ class EtcdServer {
   void start();  // again after stop(): same ports, same data dir
   void stop();   // SIGTERM, then SIGKILL after a few seconds
 
-  std::string clientUrl() const;
+  std::string clientUrl() const;  // http://127.0.0.1:PORT, or https:// with options.tls
   const std::string& dir() const { return dir_; }
 
-  // One request to this member without any client logic, as another client would send it.
+  // One request to this member without any client logic, as another client would send it (with
+  // options.tls: presenting its `client` settings).
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "",
                        const std::string& contentType = "application/json") const;
@@ -49,6 +94,7 @@ class EtcdServer {
  private:
   void waitHealthy();
   std::string logTail() const;
+  const TlsOptions& clientTls() const;
 
   EtcdServerOptions options_;
   std::string dir_;

@@ -523,7 +523,9 @@ TEST_CASE("forced API names are used as given, unknown ones refused", "[etcd]") 
 }
 
 TEST_CASE("v3 auth: token on every call, renewed after it expired, for watches too", "[etcd]") {
-  EtcdServer server(EtcdServerOptions{true, {"--auth-token-ttl=1"}});
+  EtcdServerOptions serverOptions;
+  serverOptions.extraArgs = {"--auth-token-ttl=1"};
+  EtcdServer server(serverOptions);
   enableAuth(server);
 
   const auto anonymous = storeFor("v3", server)->list(kDir);
