@@ -291,9 +291,7 @@ const std::vector<Setting>& settings() {
        }},
       {"ES_HEALTH_USERNAME", "", "elastic (admin on OpenSearch) with their image's password",
        "User the health probe authenticates as.",
-       [](Config& c, const std::string& v) {
-         return applyText(c.healthUsername, v);
-       }},
+       [](Config& c, const std::string& v) { return applyText(c.healthUsername, v); }},
       {"ES_HEALTH_PASSWORD", "", "ELASTIC_PASSWORD(_FILE)",
        "Password of ES_HEALTH_USERNAME (or ES_HEALTH_PASSWORD_FILE); never logged.",
        [](Config& c, const std::string& v) {

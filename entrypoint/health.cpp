@@ -49,10 +49,9 @@ HealthReport statusFailure(long status, const NodeApi& api) {
     return failed(HealthKind::AuthFailed, "authentication failed for " + api.principal + code);
   }
   if (status == 403)
-    return failed(HealthKind::Forbidden, "access denied for " +
-                                             (api.principal.empty() ? "anonymous" : api.principal) +
-                                             ": the probe needs the cluster privilege monitor" +
-                                             code);
+    return failed(HealthKind::Forbidden,
+                  "access denied for " + (api.principal.empty() ? "anonymous" : api.principal) +
+                      ": the probe needs the cluster privilege monitor" + code);
   return failed(HealthKind::HttpError, "health probe answered HTTP " + std::to_string(status));
 }
 

@@ -20,17 +20,17 @@ namespace esetcd {
 // when its kind changes, not on every probe (the reason's text may hold timings).
 enum class HealthKind {
   Healthy,
-  Unreachable,    // nothing answers (the node is starting, or the URL is wrong)
-  TimedOut,       // the node did not answer within HEALTH_TIMEOUT
-  Aborted,        // we are stopping
-  TlsFailed,      // handshake failed: untrusted certificate, name mismatch, plain HTTP peer
-  AuthFailed,     // 401: credentials missing or wrong
-  Forbidden,      // 403: the user lacks the cluster privilege "monitor"
-  HttpError,      // any other status
-  BadAnswer,      // not a cluster state document
-  NoMaster,       // the node has not joined a cluster
-  ClusterUnknown, // the node reports no cluster UUID yet, or etcd cannot be asked about it
-  SplitCluster,   // the node's cluster UUID is not the one etcd records
+  Unreachable,     // nothing answers (the node is starting, or the URL is wrong)
+  TimedOut,        // the node did not answer within HEALTH_TIMEOUT
+  Aborted,         // we are stopping
+  TlsFailed,       // handshake failed: untrusted certificate, name mismatch, plain HTTP peer
+  AuthFailed,      // 401: credentials missing or wrong
+  Forbidden,       // 403: the user lacks the cluster privilege "monitor"
+  HttpError,       // any other status
+  BadAnswer,       // not a cluster state document
+  NoMaster,        // the node has not joined a cluster
+  ClusterUnknown,  // the node reports no cluster UUID yet, or etcd cannot be asked about it
+  SplitCluster,    // the node's cluster UUID is not the one etcd records
 };
 
 struct HealthReport {

@@ -93,6 +93,7 @@ void Monitor::probe() {
   HealthReport report = probeHealth(settings_.nodeApi, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
   if (report.healthy) checkClusterUuid(report);
+  logDebug("health probe: " + (report.healthy ? std::string("healthy") : report.reason));
   if (auto line = healthTransition(lastHealth_, report)) {
     if (isConfigurationProblem(report.kind))
       logError(*line);
@@ -113,16 +114,17 @@ void Monitor::checkClusterUuid(HealthReport& report) {
     report.reason = std::move(why);
   };
   const std::string& uuid = report.clusterUuid;
-  if (uuid.empty()) return refuse(HealthKind::ClusterUnknown, "the node reports no cluster UUID yet");
+  if (uuid.empty())
+    return refuse(HealthKind::ClusterUnknown, "the node reports no cluster UUID yet");
   auto created = store_.createIfAbsent(settings_.clusterUuidKey, uuid, 0);
   if (created && *created) logInfo("recorded cluster UUID " + uuid + " in etcd");
   auto recorded = store_.get(settings_.clusterUuidKey);
   if (!created || !recorded || !recorded->has_value())
     return refuse(HealthKind::ClusterUnknown, "cannot check the cluster UUID in etcd");
   if (**recorded != uuid) {
-    return refuse(HealthKind::SplitCluster,
-                  "split cluster: this node is in cluster " + uuid + " but etcd records " +
-                      **recorded + " for this prefix; refusing to register");
+    return refuse(HealthKind::SplitCluster, "split cluster: this node is in cluster " + uuid +
+                                                " but etcd records " + **recorded +
+                                                " for this prefix; refusing to register");
   }
   uuidVerified_ = true;
 }

@@ -118,24 +118,22 @@ bool nodeServesHttps(const NodeSettingSources& sources, Distribution distributio
 NodeApi resolveNodeApi(const Config& c, Distribution distribution, bool https,
                        bool defaultCaPresent) {
   NodeApi api;
-  api.baseUrl = c.healthUrl.empty()
-                    ? (https ? "https" : "http") + std::string("://127.0.0.1:") +
-                          std::to_string(c.httpPort)
-                    : c.healthUrl;
+  api.baseUrl = c.healthUrl.empty() ? (https ? "https" : "http") + std::string("://127.0.0.1:") +
+                                          std::to_string(c.httpPort)
+                                    : c.healthUrl;
   api.tls = c.healthTls;
-  if (api.tls.caFile.empty() && defaultCaPresent) api.tls.caFile = c.esPathConf + "/certs/http_ca.crt";
+  if (api.tls.caFile.empty() && defaultCaPresent)
+    api.tls.caFile = c.esPathConf + "/certs/http_ca.crt";
   if (!c.healthApiKey.empty()) {
     api.authorization = "ApiKey " + c.healthApiKey;
     api.principal = "an API key";
     return api;
   }
-  std::string user = c.healthUsername;
+  // The built-in superuser of each distribution, whose password the official images take.
+  const bool open = distribution == Distribution::OpenSearch;
+  std::string user = c.healthUsername.empty() ? (open ? "admin" : "elastic") : c.healthUsername;
   std::string password = c.healthPassword;
-  if (password.empty()) {
-    bool open = distribution == Distribution::OpenSearch;
-    password = open ? c.opensearchAdminPassword : c.elasticPassword;
-    if (user.empty()) user = open ? "admin" : "elastic";
-  }
+  if (password.empty()) password = open ? c.opensearchAdminPassword : c.elasticPassword;
   if (password.empty()) return api;
   api.authorization = "Basic " + codec::base64Encode(user + ":" + password);
   api.principal = "user \"" + user + "\"";
@@ -154,8 +152,8 @@ std::string describeNodeApi(const NodeApi& api) {
   return text;
 }
 
-HttpResponse nodeGet(const NodeApi& api, const std::string& path,
-                     std::chrono::milliseconds timeout, const std::atomic<bool>* abort) {
+HttpResponse nodeGet(const NodeApi& api, const std::string& path, std::chrono::milliseconds timeout,
+                     const std::atomic<bool>* abort) {
   HttpRequest request;
   request.url = api.baseUrl + path;
   request.timeout = timeout;

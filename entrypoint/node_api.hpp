@@ -25,9 +25,9 @@ struct NodeApi {
 
 // The node's settings as Elasticsearch sees them, from the three places they can come from.
 struct NodeSettingSources {
-  std::vector<std::string> command;                // the child's argv: -Ename=value
-  std::map<std::string, std::string> env;          // env forms, by dotted name
-  std::map<std::string, std::string> configFile;   // elasticsearch.yml/opensearch.yml, flattened
+  std::vector<std::string> command;               // the child's argv: -Ename=value
+  std::map<std::string, std::string> env;         // env forms, by dotted name
+  std::map<std::string, std::string> configFile;  // elasticsearch.yml/opensearch.yml, flattened
 };
 
 // Flattens the block mappings of a YAML document into dotted keys:
@@ -54,7 +54,7 @@ NodeApi resolveNodeApi(const Config& c, Distribution distribution, bool https,
 std::string describeNodeApi(const NodeApi& api);
 
 // Performs a GET of `path` on the node with the API's TLS options and credentials.
-HttpResponse nodeGet(const NodeApi& api, const std::string& path,
-                     std::chrono::milliseconds timeout, const std::atomic<bool>* abort);
+HttpResponse nodeGet(const NodeApi& api, const std::string& path, std::chrono::milliseconds timeout,
+                     const std::atomic<bool>* abort);
 
 }  // namespace esetcd

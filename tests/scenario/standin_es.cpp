@@ -5,12 +5,20 @@
 // status 143, as Elasticsearch does.
 //
 // Usage: standin_es PORT STATE_FILE [ignored Elasticsearch arguments...]
-// It writes its arguments, one per line, to STATE_FILE.args so tests can check them.
+// It writes its arguments, one per line, to STATE_FILE.args and its environment to
+// STATE_FILE.env so tests can check them, and appends one line per request it answered to
+// STATE_FILE.requests ("200", "401", ...), so that a test can wait for the next probes.
+// Secured like Elasticsearch 8 when asked through its environment:
+//   STANDIN_TLS_CERT, STANDIN_TLS_KEY   serve HTTPS with this certificate (PEM files)
+//   STANDIN_AUTHORIZATION               the one Authorization header accepted; others get 401
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <signal.h>
 
@@ -37,10 +45,29 @@ std::string clusterUuid() {
   return uuid ? uuid : "standin-cluster-uuid";
 }
 
+const char* envOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value ? value : fallback;
+}
+
+void recordRequest(int status) {
+  std::ofstream(stateFile + ".requests", std::ios::app) << status << "\n";
+}
+
 class Health : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
+    const std::string expected = envOr("STANDIN_AUTHORIZATION", "");
+    if (!expected.empty() && request.get("Authorization", "") != expected) {
+      // What Elasticsearch answers to missing or wrong credentials.
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+      response.set("WWW-Authenticate", "Basic realm=\"security\", charset=\"UTF-8\"");
+      response.setContentType("application/json");
+      response.send() << R"({"error":{"type":"security_exception"},"status":401})";
+      recordRequest(401);
+      return;
+    }
     const std::string& uri = request.getURI();
     bool ok = healthy() && uri.rfind("/_cluster/state/master_node", 0) == 0;
     response.setStatus(ok ? Poco::Net::HTTPResponse::HTTP_OK
@@ -51,6 +78,7 @@ class Health : public Poco::Net::HTTPRequestHandler {
                       << R"(","master_node":"standin-master"})";
     else
       response.send() << R"({"error":{"type":"master_not_discovered_exception"},"status":503})";
+    recordRequest(ok ? 200 : 503);
   }
 };
 
@@ -80,8 +108,24 @@ int main(int argc, char** argv) {
     std::ofstream args(stateFile + ".args");
     for (int i = 3; i < argc; ++i) args << argv[i] << "\n";
   }
-  Poco::Net::ServerSocket socket(
-      Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(std::stoi(argv[1]))));
+  {
+    extern char** environ;
+    std::ofstream env(stateFile + ".env");
+    for (char** e = environ; *e; ++e) env << *e << "\n";
+  }
+  const Poco::Net::SocketAddress address("127.0.0.1",
+                                         static_cast<Poco::UInt16>(std::stoi(argv[1])));
+  const std::string cert = envOr("STANDIN_TLS_CERT", "");
+  Poco::Net::ServerSocket socket;
+  if (cert.empty()) {
+    socket = Poco::Net::ServerSocket(address);
+  } else {
+    Poco::Net::initializeSSL();
+    Poco::Net::Context::Ptr context(new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE,
+                                                           envOr("STANDIN_TLS_KEY", ""), cert, "",
+                                                           Poco::Net::Context::VERIFY_NONE));
+    socket = Poco::Net::SecureServerSocket(address, 64, context);
+  }
   Poco::Net::HTTPServer server(new Factory, socket, new Poco::Net::HTTPServerParams);
   server.start();
   int sig = 0;

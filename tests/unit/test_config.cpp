@@ -209,18 +209,19 @@ bool anyMentions(const std::vector<std::string>& errors, const std::string& text
 }  // namespace
 
 TEST_CASE("the probe's secrets come from the env or from _FILE, never both") {
-  auto out = parseConfig({}, {{"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
-                              {"ES_HEALTH_USERNAME", "probe"}},
-                         secrets);
+  auto out = parseConfig(
+      {}, {{"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}, {"ES_HEALTH_USERNAME", "probe"}},
+      secrets);
   REQUIRE(out.errors.empty());
   CHECK(out.config.healthPassword == "pw-from-file");
   CHECK(out.config.healthUsername == "probe");
   auto key = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/run/secrets/key"}}, secrets);
   REQUIRE(key.errors.empty());
   CHECK(key.config.healthApiKey == "a2V5OnNlY3JldA==");
-  auto both = parseConfig({}, {{"ES_HEALTH_PASSWORD", "inline-secret"},
-                               {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}},
-                          secrets);
+  auto both = parseConfig(
+      {},
+      {{"ES_HEALTH_PASSWORD", "inline-secret"}, {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}},
+      secrets);
   CHECK(mentions(both.errors, "ES_HEALTH_PASSWORD_FILE", "set one"));
   CHECK_FALSE(anyMentions(both.errors, "inline-secret"));
   auto unreadable = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/nope"}}, secrets);
@@ -235,16 +236,17 @@ TEST_CASE("the image's ELASTIC_PASSWORD is read for the probe and stays in the c
   CHECK(plain.config.elasticPassword == "x");
   CHECK(plain.config.opensearchAdminPassword == "y");
   CHECK(plain.config.absorbedEnv.empty());
-  auto both = parseConfig({}, {{"ELASTIC_PASSWORD", "x"}, {"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}},
-                          secrets);
+  auto both = parseConfig(
+      {}, {{"ELASTIC_PASSWORD", "x"}, {"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets);
   CHECK(mentions(both.errors, "ELASTIC_PASSWORD_FILE", "set one"));
 }
 
 TEST_CASE("our secrets are dropped from the child's environment, in both forms") {
-  auto out = parseConfig({}, {{"ETCD_PASSWORD", "a"},
-                              {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
-                              {"ELASTIC_PASSWORD", "stays"},
-                              {"ETCD_USERNAME", "root"}},
+  auto out = parseConfig({},
+                         {{"ETCD_PASSWORD", "a"},
+                          {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
+                          {"ELASTIC_PASSWORD", "stays"},
+                          {"ETCD_USERNAME", "root"}},
                          secrets);
   REQUIRE(out.errors.empty());
   const auto& dropped = out.config.absorbedEnv;

@@ -116,9 +116,8 @@ TEST_CASE("credentials: API key, else the probe's password, else the image's own
   CHECK(none.authorization.empty());
   CHECK(none.principal.empty());
 
-  NodeApi elastic =
-      resolveNodeApi(configFrom({{"ELASTIC_PASSWORD", "pw"}}), Distribution::Elasticsearch, true,
-                     false);
+  NodeApi elastic = resolveNodeApi(configFrom({{"ELASTIC_PASSWORD", "pw"}}),
+                                   Distribution::Elasticsearch, true, false);
   CHECK(elastic.authorization == basic("elastic:pw"));
   CHECK(elastic.principal == "user \"elastic\"");
 
@@ -135,18 +134,25 @@ TEST_CASE("credentials: API key, else the probe's password, else the image's own
                            {"ES_HEALTH_PASSWORD", "probe-pw"}});
   CHECK(resolveNodeApi(own, Distribution::Elasticsearch, true, false).authorization ==
         basic("probe:probe-pw"));
+  Config noUser = configFrom({{"ES_HEALTH_PASSWORD", "probe-pw"}});
+  CHECK(resolveNodeApi(noUser, Distribution::Elasticsearch, true, false).authorization ==
+        basic("elastic:probe-pw"));
+  CHECK(resolveNodeApi(noUser, Distribution::OpenSearch, true, false).authorization ==
+        basic("admin:probe-pw"));
   Config renamed = configFrom({{"ELASTIC_PASSWORD", "pw"}, {"ES_HEALTH_USERNAME", "ops"}});
   CHECK(resolveNodeApi(renamed, Distribution::Elasticsearch, true, false).authorization ==
         basic("ops:pw"));
 
-  NodeApi key = resolveNodeApi(configFrom({{"ES_HEALTH_API_KEY", "a2V5"}, {"ELASTIC_PASSWORD", "pw"}}),
-                               Distribution::Elasticsearch, true, false);
+  NodeApi key =
+      resolveNodeApi(configFrom({{"ES_HEALTH_API_KEY", "a2V5"}, {"ELASTIC_PASSWORD", "pw"}}),
+                     Distribution::Elasticsearch, true, false);
   CHECK(key.authorization == "ApiKey a2V5");
   CHECK(key.principal == "an API key");
 }
 
 TEST_CASE("the start-up line names URL, CA and principal, never the secret") {
-  Config c = configFrom({{"ELASTIC_PASSWORD", "hunter2"}, {"ES_HEALTH_CA_FILE", "/certs/ca.crt"},
+  Config c = configFrom({{"ELASTIC_PASSWORD", "hunter2"},
+                         {"ES_HEALTH_CA_FILE", "/certs/ca.crt"},
                          {"ES_HEALTH_TLS_VERIFY", "certificate"}});
   std::string line = describeNodeApi(resolveNodeApi(c, Distribution::Elasticsearch, true, false));
   CHECK(line.find("https://127.0.0.1:9200") != std::string::npos);
@@ -155,6 +161,6 @@ TEST_CASE("the start-up line names URL, CA and principal, never the secret") {
   CHECK(line.find("user \"elastic\"") != std::string::npos);
   CHECK(line.find("hunter2") == std::string::npos);
   CHECK(line.find(codec::base64Encode("elastic:hunter2")) == std::string::npos);
-  CHECK(describeNodeApi(resolveNodeApi(configFrom({}), Distribution::Elasticsearch, false, false)) ==
-        "http://127.0.0.1:9200, no credentials");
+  CHECK(describeNodeApi(resolveNodeApi(configFrom({}), Distribution::Elasticsearch, false,
+                                       false)) == "http://127.0.0.1:9200, no credentials");
 }
