@@ -2,12 +2,18 @@
 # The unit files, in three modes:
 #   units.sh verify    `systemd-analyze verify` is silent and succeeds on units/fleet and
 #                      units/systemd (as instance @1), and complains about a broken copy (the
-#                      negative twin: a warning alone must fail the check too);
+#                      negative twin: a warning alone must fail the check too); both units and the
+#                      environment example are secured by default, with security off as a
+#                      commented opt-out;
 #   units.sh fleet     runs units/fleet/elasticsearch@.service's ExecStartPre/ExecStart/ExecStop
 #   units.sh systemd   ... and units/systemd/elasticsearch@.service's, with the specifiers and
-#                      ${VAR}/$VAR expanded as systemd does, against the local Docker engine:
-#                      the node registers in etcd, ExecStop deregisters it and ExecStart ends with
-#                      143 (the unit's SuccessExitStatus) within the stop timeout.
+#                      ${VAR}/$VAR expanded as systemd does, against the local Docker engine, in
+#                      their secured form (a certificate pair from scripts/certs.sh and an elastic
+#                      password in the host directories the units mount; for systemd the security
+#                      block of elasticsearch.env.example): the node serves HTTPS and wants a
+#                      password, registers in etcd (so the probe passed over https as elastic),
+#                      ExecStop deregisters it and ExecStart ends with 143 (the unit's
+#                      SuccessExitStatus) within the stop timeout.
 # There is no systemd as PID 1 here, so this script plays its part for exactly the syntax the
 # units use (no quotes in Exec lines: checked). The unit is installed under the name
 # "$RUN-elasticsearch@.service" so that %p gives container and volume names this test owns.
@@ -32,6 +38,14 @@ verify_silent() {
 verify_complains() { ! verify_silent "$1" 2>/dev/null; }
 # Exec/Environment lines only, comments dropped.
 unit_body() { grep -v '^[[:space:]]*#' "$1"; }
+# unit_has KIND TEXT — a line of the unit (not a comment) holds TEXT; unit_comment_has: a comment.
+unit_has() { unit_body "$UNITS/$1/elasticsearch@.service" | grep -qF -- "$2"; }
+unit_comment_has() { grep '^#' "$UNITS/$1/elasticsearch@.service" | grep -qF -- "$2"; }
+# The active security settings of the environment example (what the systemd run uses).
+security_block() {
+  grep -E '^(ES_SETTING_XPACK_SECURITY_[A-Z_]+|ELASTIC_PASSWORD_FILE|ES_HEALTH_CA_FILE)=' \
+    "$UNITS/systemd/elasticsearch.env.example"
+}
 unit_is_plain() {
   if unit_body "$1" | grep -Eq 'bash|/bin/sh|BindsTo=|discovery@'; then return 1; fi
   grep -q '^ExecStart=/usr/bin/docker run ' "$1"
@@ -58,13 +72,42 @@ if [[ $MODE == verify ]]; then
   check "systemd unit has EnvironmentFile=" \
     grep -q '^EnvironmentFile=' "$UNITS/systemd/elasticsearch@.service"
   check "systemd unit has Restart=" grep -q '^Restart=' "$UNITS/systemd/elasticsearch@.service"
+  # The units' own text, ${VAR} included: single quotes on purpose.
+  # shellcheck disable=SC2016
+  for kind in fleet systemd; do
+    check "$kind unit mounts the certificate directory read-only at config/certs" \
+      unit_has "$kind" '--volume ${ES_CERTS_DIR}:/usr/share/elasticsearch/config/certs:ro'
+    check "$kind unit mounts the secrets directory read-only at /run/secrets" \
+      unit_has "$kind" '--volume ${ES_SECRETS_DIR}:/run/secrets:ro'
+  done
+  # shellcheck disable=SC2016
+  for line in '--env xpack.security.enabled=true' '--env xpack.security.transport.ssl.enabled=true' \
+    '--env xpack.security.http.ssl.enabled=true' \
+    '--env ELASTIC_PASSWORD_FILE=/run/secrets/elastic-password' \
+    '--env ES_HEALTH_URL=https://${COREOS_PRIVATE_IPV4}:9200' \
+    '--env ES_HEALTH_CA_FILE=/usr/share/elasticsearch/config/certs/ca.crt'; do
+    check "fleet unit, secured by default: $line" unit_has fleet "$line"
+  done
+  check "fleet unit: security off is a commented opt-out" \
+    unit_comment_has fleet '--env xpack.security.enabled=false'
+  # shellcheck disable=SC2016
+  check "systemd unit: the probe's URL is https on ES_PUBLISH_HOST by default" \
+    unit_has systemd '--env ES_HEALTH_URL=${ES_HTTP_SCHEME}://${ES_PUBLISH_HOST}:9200'
+  check "  ... ES_HTTP_SCHEME=https" \
+    grep -qxF 'Environment=ES_HTTP_SCHEME=https' "$UNITS/systemd/elasticsearch@.service"
+  check "environment example, secured by default: security, transport and HTTP TLS on" \
+    test "$(security_block | grep -cE '^ES_SETTING_XPACK_SECURITY_(|TRANSPORT_SSL_|HTTP_SSL_)ENABLED=true$')" = 3
+  check "  ... the elastic password from a file and the probe's CA" \
+    test "$(security_block | grep -cE '^(ELASTIC_PASSWORD_FILE|ES_HEALTH_CA_FILE)=')" = 2
+  check "environment example: security off is a commented opt-out" \
+    grep -qx '#ES_SETTING_XPACK_SECURITY_ENABLED=false' "$UNITS/systemd/elasticsearch.env.example"
   pass_all
   exit 0
 fi
 
 [[ $MODE == fleet || $MODE == systemd ]] || fail "unknown mode $MODE"
-need_apt etcd-server etcd-client
-need_cmd docker etcd etcdctl
+need_apt etcd-server etcd-client curl openssl
+need_cmd docker etcd etcdctl curl openssl
 IMG=$(image_under_test)
 SRC=$UNITS/$MODE/elasticsearch@.service
 PREFIX_NAME=$RUN-elasticsearch
@@ -192,15 +235,37 @@ ES_JAVA_OPTS=-Xms256m -Xmx256m
 ETCD_TTL=10
 HEALTH_INTERVAL=2s
 EOF
+# The host's side of security, as docs/security.md installs it: this host's pair (named for its
+# address) as node.crt/node.key beside the CA, and the elastic password, 0600 for uid 1000.
+if [[ $MODE == fleet ]]; then
+  HOST_CERTS=$T/host/certs HOST_SECRETS=$T/host/secrets
+else
+  HOST_CERTS=$CONF_DIR/es-etcd-entrypoint/certs HOST_SECRETS=$CONF_DIR/es-etcd-entrypoint/secrets
+fi
+"$ESETCD_ROOT/scripts/certs.sh" "$T/pki" "node=$IP" >"$T/certs.log" 2>&1 ||
+  { cat "$T/certs.log" >&2; fail "scripts/certs.sh $T/pki node=$IP"; }
+install -d -m 0755 "$HOST_CERTS"
+install -m 0644 "$T/pki/ca.crt" "$HOST_CERTS/ca.crt"
+install -m 0644 "$T/pki/node.crt" "$HOST_CERTS/node.crt"
+install -m 0640 -g 0 "$T/pki/node.key" "$HOST_CERTS/node.key"
+install -d -m 0700 -o 1000 -g 0 "$HOST_SECRETS"
+od -An -N12 -tx1 /dev/urandom | tr -d ' \n' |
+  install -m 0600 -o 1000 -g 0 /dev/stdin "$HOST_SECRETS/elastic-password"
+ok "certificates for $IP in $HOST_CERTS, the elastic password in $HOST_SECRETS"
+
 if [[ $MODE == fleet ]]; then
   printf 'COREOS_PRIVATE_IPV4=%s\nCOREOS_PUBLIC_IPV4=%s\n' "$IP" "$IP" >"$T/environment"
-  printf 'ES_DOCKER_OPTS=--env-file %s\n' "$T/extra.env" >"$T/es-etcd-entrypoint.env"
+  {
+    printf 'ES_DOCKER_OPTS=--env-file %s\n' "$T/extra.env"
+    printf 'ES_CERTS_DIR=%s\nES_SECRETS_DIR=%s\n' "$HOST_CERTS" "$HOST_SECRETS"
+  } >"$T/es-etcd-entrypoint.env"
   FILE_MAP[/etc/environment]=$T/environment
   FILE_MAP[/etc/es-etcd-entrypoint.env]=$T/es-etcd-entrypoint.env
 else
   {
     printf 'ETCD_ENDPOINTS=%s\nES_PUBLISH_HOST=%s\n' "$ETCD_URL" "$IP"
     cat "$T/extra.env"
+    security_block
   } >"$CONF_DIR/es-etcd-entrypoint/elasticsearch.env"
 fi
 build_environment
@@ -226,6 +291,10 @@ registered() { [[ -n $(key_value) ]]; }
 wait_for 180 "node registered at $KEY" registered
 ok "node registered at $KEY after ${WAITED}s: $(key_value)"
 check "node name is %p-%i = $CONTAINER" grep -q "\"node_name\":\"$CONTAINER\"" <<<"$(key_value)"
+http_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$HOST_CERTS/ca.crt" \
+  "https://$IP:9200/" || true)
+check "the node serves HTTPS with the mounted pair and wants a password (HTTP $http_code without one)" \
+  test "$http_code" = 401
 volume_exists() { docker volume inspect "$1" >/dev/null 2>&1; }
 check "the data volume $CONTAINER-data exists" volume_exists "$CONTAINER-data"
 
