@@ -7,6 +7,8 @@
 #   2. peak RSS of each (/usr/bin/time -v "Maximum resident set size")
 #   3. steady RSS of our supervisor while it supervises a healthy stand-in node at HEALTH_INTERVAL=5s
 #   4. its idle CPU over BENCH_IDLE_SECONDS, against one iteration of the seed's sidecar loop body
+#   5. the CPU of one health probe over https (TLS, basic auth) against one over plain http, and
+#      the connections (TLS handshakes) the https probes open: one, reused by every later probe
 # Prints a table (metric, baseline, ours, ratio, budget, PASS/FAIL) and exits 1 when a budget
 # fails, after printing everything.
 #
@@ -33,6 +35,8 @@ BUDGET_SEED_SPEEDUP=10   # seed / ours, start-to-exec, 3 entries (what 1.25x tin
 BUDGET_EXEC_10K_MS=50    # ours, start-to-exec with 10,000 entries
 BUDGET_RSS_KIB=4096      # steady VmRSS of the supervisor
 BUDGET_IDLE_PCT=0.05     # idle CPU, % of one core, at HEALTH_INTERVAL=5s
+BUDGET_TLS_PROBE_RATIO=2 # CPU of an https probe / an http probe, on a reused connection
+PROBES=${BENCH_PROBES:-500} # probes per round of the probe-cost measurement
 
 PIDS=()      # every background process this script started, stopped by pid in cleanup
 WORK=""
@@ -105,7 +109,9 @@ install_and_build() {
   say "building (Release) in $BUILD_DIR"
   cmake -S "$ESETCD_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$WORK/cmake.log"
   # Only what is run here; the test binaries are not needed for a benchmark.
-  cmake --build "$BUILD_DIR" -j "$(nproc)" --target es-etcd-entrypoint standin_es >>"$WORK/cmake.log"
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target es-etcd-entrypoint standin_es probe_cost \
+    >>"$WORK/cmake.log"
+  PROBE_COST=$BUILD_DIR/bench/probe_cost
   OURS_DYN=$BUILD_DIR/es-etcd-entrypoint
   STANDIN=$BUILD_DIR/tests/scenario/standin_es
 
@@ -533,6 +539,59 @@ report_steady() {
   printf ' every 45 s = %s %% of a core, every 5 s = %s %%\n' "$per45" "$per5"
 }
 
+# ---------------------------------------------------------------- 5: the health probe over TLS
+
+# start_standin SCHEME — a healthy stand-in node on a free port: plain, or HTTPS with a
+# certificate of the bench's own CA (scripts/certs.sh) and basic auth, like a secured node.
+# Prints its URL.
+start_standin() {
+  local scheme=$1 port state
+  port=$("$TOOL" freeport)
+  state=$WORK/probe-$scheme.state
+  echo healthy >"$state"
+  if [[ $scheme == https ]]; then
+    STANDIN_TLS_CERT=$WORK/pki/standin.crt STANDIN_TLS_KEY=$WORK/pki/standin.key \
+      STANDIN_AUTHORIZATION="$PROBE_AUTH" "$STANDIN" "$port" "$state" >/dev/null 2>&1 &
+  else
+    "$STANDIN" "$port" "$state" >/dev/null 2>&1 &
+  fi
+  PIDS+=($!)
+  wait_for 10 test -s "$state.env" || die "standin_es ($scheme) did not start"
+  printf '%s://127.0.0.1:%s\n' "$scheme" "$port"
+}
+
+# Rounds alternate the two schemes so that both see the same load; the median of the rounds.
+measure_probe_cost() {
+  local http https round out
+  say "probe cost: $PROBES probes per round, http and https"
+  "$ESETCD_ROOT/scripts/certs.sh" "$WORK/pki" standin=127.0.0.1 >"$WORK/certs.log" 2>&1 ||
+    die "scripts/certs.sh failed: $(tail -n 5 "$WORK/certs.log")"
+  PROBE_AUTH="Basic $(printf 'elastic:bench-password' | base64)"
+  http=$(start_standin http)
+  https=$(start_standin https)
+  for round in 1 2 3 4 5; do
+    "$PROBE_COST" "$http" "$PROBES" >>"$WORK/probe.http" || die "probe_cost over http failed"
+    "$PROBE_COST" "$https" "$PROBES" "$WORK/pki/ca.crt" "$PROBE_AUTH" >>"$WORK/probe.https" ||
+      die "probe_cost over https failed"
+  done
+  PROBE_HTTP_US=$(awk '{ print $3 }' "$WORK/probe.http" | median_of)
+  PROBE_HTTPS_US=$(awk '{ print $3 }' "$WORK/probe.https" | median_of)
+  # New connections over all https rounds (each round is a new process: one handshake each at
+  # most, made by its warm-up probe, which is not counted).
+  out=$(awk '{ n += $4 } END { print n + 0 }' "$WORK/probe.https")
+  PROBE_HTTPS_CONNECTS=$out
+}
+
+report_probe_cost() {
+  local ratio
+  ratio=$(calc 2 "$PROBE_HTTPS_US / $PROBE_HTTP_US")
+  row "health probe CPU, https+auth vs http, us per probe (median)" "$PROBE_HTTP_US" \
+    "$PROBE_HTTPS_US" "${ratio}x" "<= ${BUDGET_TLS_PROBE_RATIO}x" \
+    "$(verdict "$ratio" "$BUDGET_TLS_PROBE_RATIO")"
+  row "new TLS connections in $((5 * PROBES)) steady https probes" "-" "$PROBE_HTTPS_CONNECTS" \
+    "-" "0 (reused)" "$(verdict "$PROBE_HTTPS_CONNECTS" 0)"
+}
+
 print_table() {
   local r m b o q g v
   printf '\n%-58s | %-14s | %-9s | %-26s | %-10s | %s\n' metric baseline ours ratio budget result
@@ -566,6 +625,7 @@ main() {
   peak_rss 3
   measure_sidecar
   measure_steady
+  measure_probe_cost
   load_entries 10000
   floor_listing 10000
   measure_exec 10000
@@ -581,6 +641,7 @@ main() {
   report_exec 3
   report_exec 10000
   report_steady
+  report_probe_cost
   report_floors
   print_table
   if ((FAILED)); then

@@ -107,7 +107,10 @@ bool isConfigurationProblem(HealthKind kind) {
 
 HealthReport probeHealth(const NodeApi& api, std::chrono::milliseconds timeout,
                          const std::atomic<bool>* abort) {
-  return classifyHealth(nodeGet(api, healthPath(), timeout, abort), api);
+  HttpResponse response = nodeGet(api, healthPath(), timeout, abort);
+  HealthReport report = classifyHealth(response, api);
+  report.newConnection = response.connects > 0;
+  return report;
 }
 
 }  // namespace esetcd

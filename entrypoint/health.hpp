@@ -36,10 +36,11 @@ enum class HealthKind {
 struct HealthReport {
   bool healthy = false;
   HealthKind kind = HealthKind::Unreachable;
-  std::string reason;       // why not healthy, for logs; never a secret
-  std::string clusterName;  // as the node reports it
-  std::string clusterUuid;  // empty when not reported or not committed yet ("_na_")
-  std::string masterNode;   // the elected master's node id
+  std::string reason;          // why not healthy, for logs; never a secret
+  std::string clusterName;     // as the node reports it
+  std::string clusterUuid;     // empty when not reported or not committed yet ("_na_")
+  std::string masterNode;      // the elected master's node id
+  bool newConnection = false;  // the probe opened a connection (and, on https, a handshake)
 };
 
 const char* healthPath();

@@ -93,7 +93,8 @@ void Monitor::probe() {
   HealthReport report = probeHealth(settings_.nodeApi, settings_.healthTimeout, stop_.atomic());
   if (stop_.raised()) return;
   if (report.healthy) checkClusterUuid(report);
-  logDebug("health probe: " + (report.healthy ? std::string("healthy") : report.reason));
+  logDebug("health probe: " + (report.healthy ? std::string("healthy") : report.reason) +
+           (report.newConnection ? " (new connection)" : ""));
   if (auto line = healthTransition(lastHealth_, report)) {
     if (isConfigurationProblem(report.kind))
       logError(*line);

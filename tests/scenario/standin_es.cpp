@@ -54,6 +54,13 @@ void recordRequest(int status) {
   std::ofstream(stateFile + ".requests", std::ios::app) << status << "\n";
 }
 
+// With a length, the connection stays open for the next request, as Elasticsearch keeps it:
+// without one, Poco would close it after every answer.
+void reply(Poco::Net::HTTPServerResponse& response, const std::string& body) {
+  response.setContentLength(static_cast<std::streamsize>(body.size()));
+  response.send() << body;
+}
+
 class Health : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest& request,
@@ -64,7 +71,7 @@ class Health : public Poco::Net::HTTPRequestHandler {
       response.setStatus(Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
       response.set("WWW-Authenticate", "Basic realm=\"security\", charset=\"UTF-8\"");
       response.setContentType("application/json");
-      response.send() << R"({"error":{"type":"security_exception"},"status":401})";
+      reply(response, R"({"error":{"type":"security_exception"},"status":401})");
       recordRequest(401);
       return;
     }
@@ -74,10 +81,10 @@ class Health : public Poco::Net::HTTPRequestHandler {
                           : Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
     response.setContentType("application/json");
     if (ok)
-      response.send() << R"({"cluster_name":"standin","cluster_uuid":")" << clusterUuid()
-                      << R"(","master_node":"standin-master"})";
+      reply(response, R"({"cluster_name":"standin","cluster_uuid":")" + clusterUuid() +
+                          R"(","master_node":"standin-master"})");
     else
-      response.send() << R"({"error":{"type":"master_not_discovered_exception"},"status":503})";
+      reply(response, R"({"error":{"type":"master_not_discovered_exception"},"status":503})");
     recordRequest(ok ? 200 : 503);
   }
 };
