@@ -5,6 +5,10 @@
 #   scripts/demo.sh          build what is needed, start etcd + es1..es3 (docker-compose.yml),
 #                            wait until the three nodes are one cluster, print the cluster's node
 #                            list and the etcd registrations
+#   scripts/demo.sh --secure the same cluster secured as in production (docs/security.md): a CA
+#                            and node certificates from scripts/certs.sh in ./certs, TLS on
+#                            transport and HTTP, a generated elastic password (printed at the
+#                            end, kept in ./certs/elastic-password), docker-compose.secure.yml
 #   scripts/demo.sh down     remove the demo's containers, network and volumes
 #
 # Phases, one progress line each on stderr: install (Debian's docker.io and docker-compose via
@@ -31,10 +35,16 @@ OFFICIAL_ETCD=quay.io/coreos/etcd:v3.5.17
 NODES=(es1 es2 es3)
 FILES=(-f "$ESETCD_ROOT/docker-compose.yml")
 PHASE_START=$SECONDS
+SECURE=0
+CERTS_DIR=$ESETCD_ROOT/certs # where docker-compose.secure.yml expects them
+CURL_AUTH=()                 # extra curl arguments for es1's API: CA and password when secured
 
 phase() {
   say "== $* (previous phase took $((SECONDS - PHASE_START))s)"
   PHASE_START=$SECONDS
+SECURE=0
+CERTS_DIR=$ESETCD_ROOT/certs # where docker-compose.secure.yml expects them
+CURL_AUTH=()                 # extra curl arguments for es1's API: CA and password when secured
 }
 
 # ESETCD_COMPOSE picks the compose command ("docker compose", a path to compose v2); default:
@@ -75,7 +85,7 @@ choose_layout() {
   case $LAYOUT in
     bridge)
       say "layout: bridge network ${PROJECT}_default, production mode"
-      HEALTH_BASE=http://localhost:9200
+      HEALTH_BASE=$SCHEME://localhost:9200
       ETCD_LOCAL_URL=http://127.0.0.1:2379
       ;;
     loopback)
@@ -83,7 +93,7 @@ choose_layout() {
         "its bootstrap checks, so docker-compose.loopback.yml puts every service on the host network," \
         "es1..es3 on 127.0.0.2..4 (development mode, nothing leaves loopback)"
       FILES+=(-f "$ESETCD_ROOT/docker-compose.loopback.yml")
-      HEALTH_BASE=http://127.0.0.2:9200
+      HEALTH_BASE=$SCHEME://127.0.0.2:9200
       loopback_ports
       ETCD_LOCAL_URL=http://127.0.0.1:$ETCD_LOOPBACK_PORT
       ;;
@@ -119,7 +129,7 @@ es1_get() {
   local c
   c=$(container_of es1)
   [[ -n $c ]] || return 0
-  docker exec "$c" curl -s --max-time 5 "$HEALTH_BASE$1" 2>/dev/null || true
+  docker exec "$c" curl -s --max-time 5 "${CURL_AUTH[@]}" "$HEALTH_BASE$1" 2>/dev/null || true
 }
 health() { es1_get "/_cluster/health?timeout=0s"; }
 node_count() { sed -nE 's/.*"number_of_nodes":([0-9]+).*/\1/p' <<<"$1"; }
@@ -200,7 +210,32 @@ print_results() {
   es1_get "/_cat/nodes?v&h=ip,name,node.role,master,version&s=name"
   printf '\n# etcd registrations (etcdctl get --prefix /services/elasticsearch, in the etcd container)\n'
   registrations
+  if ((SECURE)); then
+    printf '\n# Secured: https with the CA %s, user elastic, password %s\n' \
+      "$CERTS_DIR/ca.crt" "$ELASTIC_PASSWORD"
+  fi
   printf '\n# Tear down: scripts/demo.sh down\n'
+}
+
+# --- security ----------------------------------------------------------------------------------
+
+# The layout's addresses go into the certificates, so that the probe and curl verify the host
+# name in full: the service names on the bridge network, 127.0.0.2-4 on loopback (127.0.0.1 and
+# localhost are in every certificate anyway).
+secure_setup() {
+  local sans=(es1 es2 es3) pw_file=$CERTS_DIR/elastic-password
+  [[ $LAYOUT == loopback ]] && sans=(es1=127.0.0.2 es2=127.0.0.3 es3=127.0.0.4)
+  "$ESETCD_ROOT/scripts/certs.sh" "$CERTS_DIR" "${sans[@]}" >&2
+  if [[ ! -s $pw_file ]]; then
+    (umask 077 && openssl rand -base64 18 | tr -d '/+=\n' >"$pw_file")
+  fi
+  export ELASTIC_PASSWORD
+  ELASTIC_PASSWORD=$(cat "$pw_file")
+  export ES_HEALTH_SCHEME=https
+  FILES+=(-f "$ESETCD_ROOT/docker-compose.secure.yml")
+  # curl runs inside es1, as elastic, trusting the demo's CA.
+  CURL_AUTH=(--cacert /usr/share/elasticsearch/config/certs/ca.crt -u "elastic:$ELASTIC_PASSWORD")
+  say "security on: CA and node certificates in $CERTS_DIR, elastic password in $pw_file"
 }
 
 # --- commands ----------------------------------------------------------------------------------
@@ -241,6 +276,7 @@ up() {
   # A previous run's containers would hold the names, the ports and stale data.
   remove_previous
   choose_layout
+  ((SECURE)) && secure_setup
 
   phase "up: etcd and es1..es3 (project $PROJECT)"
   export ES_ETCD_IMAGE=$image ETCD_IMAGE=$etcd_image
@@ -254,9 +290,14 @@ up() {
   say "done in ${SECONDS}s"
 }
 
+SCHEME=http
 case ${1:-up} in
   up) up ;;
+  --secure)
+    SECURE=1 SCHEME=https
+    up
+    ;;
   down) down ;;
-  -h | --help) sed -n '2,20p' "$0" ;;
-  *) die "usage: scripts/demo.sh [up|down]" ;;
+  -h | --help) sed -n '2,24p' "$0" ;;
+  *) die "usage: scripts/demo.sh [up|--secure|down]" ;;
 esac
