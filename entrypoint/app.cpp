@@ -8,6 +8,7 @@
 
 #include "assembly.hpp"
 #include "bootstrap.hpp"
+#include "command.hpp"
 #include "exit_codes.hpp"
 #include "lazy_store.hpp"
 #include "log.hpp"
@@ -112,21 +113,21 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
   return out;
 }
 
-std::vector<std::string> childEnvironment(const Config& c) {
+// Our environment without the variables named in `drop`.
+std::vector<std::string> childEnvironment(const std::vector<std::string>& drop) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
     std::string name = entry.substr(0, entry.find('='));
-    bool absorbed =
-        std::find(c.absorbedEnv.begin(), c.absorbedEnv.end(), name) != c.absorbedEnv.end();
-    if (!absorbed) env.push_back(entry);
+    if (std::find(drop.begin(), drop.end(), name) == drop.end()) env.push_back(entry);
   }
   return env;
 }
 
-// The signal loop: forwards signals, deregisters before stopping, enforces the grace period,
-// and returns the child's mapped status.
-int supervise(Supervisor& sup, Background& bg, const Config& c) {
+// The signal loop: forwards signals, deregisters before stopping (when there is a background to
+// stop: `bg` is null without discovery), enforces the grace period, and returns the child's
+// mapped status.
+int supervise(Supervisor& sup, Background* bg, const Config& c) {
   bool stopping = false;
   bool killed = false;
   auto deadline = Clock::time_point::max();
@@ -137,7 +138,7 @@ int supervise(Supervisor& sup, Background& bg, const Config& c) {
           std::clamp(duration_cast<milliseconds>(deadline - Clock::now()), milliseconds(1), wait);
     SupervisorEvent ev = sup.wait(wait);
     if (ev.type == SupervisorEvent::Type::ChildExited) {
-      bg.stopAll();
+      if (bg) bg->stopAll();
       int code = exitCodeForWaitStatus(ev.status);
       logInfo("the command exited; exiting with status " + std::to_string(code));
       return code;
@@ -147,7 +148,7 @@ int supervise(Supervisor& sup, Background& bg, const Config& c) {
         logInfo(std::string("received SIG") + sigabbrev_np(ev.signal) +
                 ": deregistering, then stopping the command");
         stopping = true;
-        bg.stopAll();
+        if (bg) bg->stopAll();
         deadline = Clock::now() + c.stopGrace;
       }
       sup.forward(ev.signal);
@@ -165,7 +166,9 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
   SpawnSpec spec;
   spec.argv = plan.command;
   if (plan.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
-  spec.env = childEnvironment(c);
+  std::vector<std::string> drop = c.absorbedEnv;
+  drop.insert(drop.end(), c.secretEnv.begin(), c.secretEnv.end());
+  spec.env = childEnvironment(drop);
   auto child = spawnChild(spec);
   if (!child) {
     logError("cannot start " + spec.argv[0] + ": " + child.error().message);
@@ -177,7 +180,26 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
   if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", plan.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
-  return supervise(sup, *bg, c);
+  return supervise(sup, bg, c);
+}
+
+// No discovery: PID 1 and nothing else, as tini — no etcd request, no announcement, no seed
+// file, no probe. The official image's env forms stay for the command; our secrets do not.
+int superviseOnly(const Config& c, const CommandClass& command) {
+  std::vector<std::string> errors;
+  SpawnSpec spec;
+  spec.argv = supervisedCommand(c, command, errors);
+  if (!errors.empty()) return usageError(errors);
+  spec.env = childEnvironment(c.secretEnv);
+  becomeSubreaperIfNeeded();
+  auto child = spawnChild(spec);
+  if (!child) {
+    logError("cannot start " + spec.argv[0] + ": " + child.error().message);
+    return exitCodeForExecError(static_cast<int>(child.error().code));
+  }
+  logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
+  Supervisor sup(child.value());
+  return supervise(sup, nullptr, c);
 }
 
 std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
@@ -191,8 +213,12 @@ std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
 }
 
 int run(const Config& c) {
+  CommandClass command = classifyCommand(c.command);
+  DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
+  logInfo(choice.line);
+  if (!choice.discover) return superviseOnly(c, command);
   Plan plan;
-  auto errors = resolvePlan(c, plan);
+  auto errors = resolvePlan(c, command, plan);
   if (!errors.empty()) return usageError(errors);
   logInfo("node " + plan.self.nodeName + " at " +
           hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +

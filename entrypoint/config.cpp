@@ -341,6 +341,17 @@ const std::vector<Setting>& settings() {
                                             : PassSettings::Auto;
          return why;
        }},
+      {"DISCOVERY", "auto", nullptr,
+       "auto (discover through etcd when the command starts Elasticsearch, else only "
+       "supervise it), on (always), off (never contact etcd).",
+       [](Config& c, const std::string& v) -> std::string {
+         std::string mode;
+         std::string why = applyOneOf(mode, v, {"auto", "on", "off"});
+         c.discovery = mode == "on"    ? DiscoveryMode::On
+                       : mode == "off" ? DiscoveryMode::Off
+                                       : DiscoveryMode::Auto;
+         return why;
+       }},
       {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
        [](Config& c, const std::string& v) -> std::string {
          auto level = parseLogLevel(v);
@@ -513,6 +524,12 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
       c.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
       return;
     }
+    // An Elasticsearch setting (docker run IMAGE -Ecluster.name=x): none of our options is -E,
+    // so the command starts here and follows the image's start command.
+    if (args[i].rfind("-E", 0) == 0 && pending.empty()) {
+      c.command.assign(args.begin() + static_cast<long>(i), args.end());
+      return;
+    }
     std::string name, value;
     try {
       if (!processor.process(args[i], name, value)) {
@@ -589,7 +606,7 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
   for (const auto& name : secretSettings()) {
     if (auto secret = secretFromEnv(env, name, readFile, out.errors)) chosen[name] = *secret;
     for (const auto& form : {name, name + "_FILE"})
-      if (env.count(form)) c.absorbedEnv.push_back(form);
+      if (env.count(form)) c.secretEnv.push_back(form);
   }
   for (const auto& s : settings()) {
     // A secret's env form was taken above, with its _FILE twin.
@@ -624,7 +641,8 @@ std::string helpText() {
       "supervises Elasticsearch, and registers the node in etcd while it is healthy. Every "
       "option can also be set by its environment variable; flags win over the environment. "
       "Durations take ms, s or m. Without a command, the image's Elasticsearch start command "
-      "is run.");
+      "is run; options alone (-Ekey=value) are given to it. Any other command (bash, "
+      "elasticsearch-keystore) is only supervised, unless DISCOVERY=on.");
   formatter.setFooter(
       "Exit status: the command's own exit code, or 128+N when it died of signal N; "
       "2 bad usage or setting (nothing started); 3 node name taken by another live node; "

@@ -18,6 +18,9 @@ using Env = std::map<std::string, std::string>;
 
 enum class PassSettings { Auto, Always, Never };
 
+// Whether the entrypoint discovers peers through etcd: auto decides by the command (command.hpp).
+enum class DiscoveryMode { Auto, On, Off };
+
 struct Config {
   // etcd
   std::vector<std::string> etcdEndpoints;
@@ -67,14 +70,17 @@ struct Config {
   int healthFailures = 0;
   Millis stopGrace{0};
   PassSettings passSettings = PassSettings::Auto;
+  DiscoveryMode discovery = DiscoveryMode::Auto;
   LogLevel logLevel = LogLevel::Info;
 
   std::vector<std::string> command;  // empty: the image's Elasticsearch start command
-  // Variables removed from the child's environment: official-image forms whose values we took
-  // over (cluster.name=..., ES_SETTING_NODE_NAME=...), so that no setting is given twice, and our
-  // own secrets (ETCD_PASSWORD, ES_HEALTH_PASSWORD, ES_HEALTH_API_KEY and their _FILE forms),
-  // which Elasticsearch has no use for.
+  // Variables removed from the child's environment when the entrypoint assembles the node's
+  // settings: official-image forms whose values we took over (cluster.name=...,
+  // ES_SETTING_NODE_NAME=...), so that no setting is given twice.
   std::vector<std::string> absorbedEnv;
+  // Variables removed from the child's environment always: our own secrets (ETCD_PASSWORD,
+  // ES_HEALTH_PASSWORD, ES_HEALTH_API_KEY and their _FILE forms), which no command needs.
+  std::vector<std::string> secretEnv;
 
   bool showHelp = false;
   bool showVersion = false;

@@ -50,9 +50,17 @@ std::string resolveFlavor(const Config& c, Flavor& flavor) {
 // The image's own start command: the official entrypoint script when there is one (it applies
 // the image's env conventions, *_FILE secrets and the keystore), else the start script.
 std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
-  const std::string official = "/usr/local/bin/docker-entrypoint.sh";
-  if (isExecutable(official)) return {official, "eswrapper"};
+  if (isExecutable(kImageStartScript)) return {kImageStartScript, "eswrapper"};
   return {c.esHome + "/" + startScript(flavor)};
+}
+
+// The command as given, or the image's start command followed by the options given.
+std::vector<std::string> commandFor(const Config& c, const CommandClass& command,
+                                    const Flavor& flavor) {
+  if (!command.appendToDefault) return c.command;
+  std::vector<std::string> argv = defaultCommand(c, flavor);
+  argv.insert(argv.end(), c.command.begin(), c.command.end());
+  return argv;
 }
 
 // The node's own settings file, flattened; empty when it cannot be read (then only -E and the
@@ -78,7 +86,19 @@ bool isExecutable(const std::string& path) {
   return access(path.c_str(), X_OK) == 0;
 }
 
-std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
+std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
+                                           std::vector<std::string>& errors) {
+  Flavor flavor;
+  // The flavor only names the start script, and only when the image has no start script of its
+  // own: a tool run in some other image must not need an Elasticsearch installation.
+  if (command.appendToDefault && !isExecutable(kImageStartScript)) {
+    std::string why = resolveFlavor(c, flavor);
+    if (!why.empty()) errors.push_back(why);
+  }
+  return commandFor(c, command, flavor);
+}
+
+std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan) {
   std::vector<std::string> errors;
   std::string why = resolveFlavor(c, plan.flavor);
   if (!why.empty()) errors.push_back(why);
@@ -89,10 +109,9 @@ std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
   plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
   plan.self.httpPort = c.httpPort;
   plan.self.transportPort = c.transportPublishPort;
-  plan.command = c.command.empty() ? defaultCommand(c, plan.flavor) : c.command;
+  plan.command = commandFor(c, command, plan.flavor);
   plan.passSettings = c.passSettings == PassSettings::Always ||
-                      (c.passSettings == PassSettings::Auto &&
-                       (c.command.empty() || isStartCommand(plan.command[0])));
+                      (c.passSettings == PassSettings::Auto && command.startsNode);
   if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
   plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));

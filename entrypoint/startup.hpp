@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "command.hpp"
 #include "config.hpp"
 #include "etcd.hpp"
 #include "flavor.hpp"
@@ -32,7 +33,12 @@ struct Plan {
 };
 
 // Fills `plan` from the configuration and the installation; returns usage errors.
-std::vector<std::string> resolvePlan(const Config& c, Plan& plan);
+std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan);
+
+// The command to supervise without discovery: the given one, or the image's start command (in
+// front of options alone). Adds a usage error when that start command cannot be found.
+std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
+                                           std::vector<std::string>& errors);
 
 // Sleeps up to `d` unless a stop signal (TERM, INT, QUIT) arrives; returns it, or 0. Signals are
 // blocked, so one sent during start-up waits here instead of being lost.

@@ -35,7 +35,9 @@ struct Node {
     int port = freeLoopbackPort();
     sup_test::LaunchOptions options;
     options.output = log;
-    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(),
+    // The stand-in is no Elasticsearch start command: discovery is asked for.
+    options.env = {"DISCOVERY=on",
+                   "ETCD_ENDPOINTS=" + etcd.clientUrl(),
                    "ETCD_API=" + api,
                    "ETCD_TTL=3",
                    "ES_VERSION=8.15.0",
@@ -183,11 +185,19 @@ sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
                                   const std::string& state) {
   sup_test::LaunchOptions options;
   options.output = dir.file("entrypoint.log");
-  options.env = {
-      "ES_VERSION=8.15.0",          "ES_NODE_NAME=node-a",     "ES_PUBLISH_HOST=127.0.0.11",
-      "ES_PATH_CONF=" + dir.path(), "STATE_DIR=" + dir.path(), "ES_PASS_SETTINGS=always",
-      "HEALTH_INTERVAL=200ms",      "HEALTH_TIMEOUT=150ms",    "ETCD_TTL=3",
-      "ETCD_TIMEOUT=300ms",         "ES_BOOTSTRAP_EXPECT=1",   "ES_PATH_DATA=" + dir.path()};
+  options.env = {"DISCOVERY=on",
+                 "ES_VERSION=8.15.0",
+                 "ES_NODE_NAME=node-a",
+                 "ES_PUBLISH_HOST=127.0.0.11",
+                 "ES_PATH_CONF=" + dir.path(),
+                 "STATE_DIR=" + dir.path(),
+                 "ES_PASS_SETTINGS=always",
+                 "HEALTH_INTERVAL=200ms",
+                 "HEALTH_TIMEOUT=150ms",
+                 "ETCD_TTL=3",
+                 "ETCD_TIMEOUT=300ms",
+                 "ES_BOOTSTRAP_EXPECT=1",
+                 "ES_PATH_DATA=" + dir.path()};
   options.env.insert(options.env.end(), extraEnv.begin(), extraEnv.end());
   int port = freeLoopbackPort();
   options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));

@@ -80,6 +80,20 @@ TEST_CASE("the command starts at the first non-option or after --") {
   REQUIRE(deferred.errors.empty());
   CHECK(deferred.config.ttlSeconds == 30);
   CHECK(deferred.config.command == std::vector<std::string>{"cmd"});
+  // docker run IMAGE -Ecluster.name=x: an Elasticsearch setting starts the command.
+  auto setting = parse({"--log-level=debug", "-Ecluster.name=x", "-Enode.name=y"});
+  REQUIRE(setting.errors.empty());
+  CHECK(setting.config.command == std::vector<std::string>{"-Ecluster.name=x", "-Enode.name=y"});
+  // Its twin: an unknown option of ours is still an error, not a command.
+  CHECK(mentions(parse({"--etcd-tll=3"}).errors, "--etcd-tll=3", ""));
+}
+
+TEST_CASE("DISCOVERY takes auto, on or off, from the environment or the flag") {
+  CHECK(parse({}).config.discovery == DiscoveryMode::Auto);
+  CHECK(parse({}, {{"DISCOVERY", "on"}}).config.discovery == DiscoveryMode::On);
+  CHECK(parse({"--discovery=off"}, {{"DISCOVERY", "on"}}).config.discovery == DiscoveryMode::Off);
+  CHECK(mentions(parse({}, {{"DISCOVERY", "yes"}}).errors, "DISCOVERY (--discovery) = \"yes\"",
+                 "auto, on, off"));
 }
 
 TEST_CASE("every bad value is reported at once, naming the setting and the value") {
@@ -249,7 +263,8 @@ TEST_CASE("our secrets are dropped from the child's environment, in both forms")
                           {"ETCD_USERNAME", "root"}},
                          secrets);
   REQUIRE(out.errors.empty());
-  const auto& dropped = out.config.absorbedEnv;
+  CHECK(out.config.absorbedEnv.empty());  // kept for a command that is only supervised
+  const auto& dropped = out.config.secretEnv;
   auto has = [&](const char* name) {
     return std::find(dropped.begin(), dropped.end(), name) != dropped.end();
   };
