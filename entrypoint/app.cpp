@@ -63,11 +63,11 @@ struct Background {
       : registrarStore(api, etcdOptions(c, nullptr)),
         watchStore(api, etcdOptions(c, stop.atomic())),
         registrar(registrarStore, registrationKey(c.prefix, plan.self),
-                  registrationValue(plan.self, plan.flavor, c.clusterName), c.ttlSeconds,
+                  registrationValue(plan.self, plan.flavor, plan.clusterName), c.ttlSeconds,
                   c.healthFailures),
         announcer(registrarStore,
                   StateKeys(c.statePrefix).announceDir + "/" + plan.self.publishHost,
-                  announcementValue(registrationValue(plan.self, plan.flavor, c.clusterName),
+                  announcementValue(registrationValue(plan.self, plan.flavor, plan.clusterName),
                                     plan.freshData),
                   c.ttlSeconds, 1),
         monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
@@ -92,7 +92,7 @@ struct Background {
 BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
-  if (initialMastersKey(plan.flavor).empty() || c.singleNode) return {};
+  if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
   BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
   ctx.facts.freshData = plan.freshData;
   ctx.facts.nodeName = plan.self.nodeName;
@@ -246,8 +246,9 @@ int run(const Config& c) {
   StartInputs in;
   in.self = plan.self;
   in.flavor = plan.flavor;
-  in.clusterName = c.clusterName;
-  in.transportBindPort = c.transportPort;
+  in.clusterName = plan.clusterName;
+  in.transportBindPort = plan.transportBindPort;
+  in.userKeys = plan.userKeys;
   if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
   // A live registration means a formed cluster: join it with what the one listing gave (the
   // common case costs a single etcd request before the exec). Otherwise announce this node so
@@ -263,7 +264,7 @@ int run(const Config& c) {
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) read.snapshot = withStarting.value();
   } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
-             !c.singleNode) {
+             !plan.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");

@@ -1,6 +1,7 @@
 #include "command.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace esetcd {
 namespace {
@@ -28,6 +29,28 @@ bool allOptions(std::vector<std::string>::const_iterator first,
     if (*it == "-E" && it + 1 != last) ++it;
   }
   return true;
+}
+
+bool parsePort(const std::string& text, int& out) {
+  if (text.empty() || text.size() > 5) return false;
+  if (!std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return false;
+  int port = std::stoi(text);
+  if (port < 1 || port > 65535) return false;
+  out = port;
+  return true;
+}
+
+// "key=value" into the setting; false when there is no '=' or no key.
+bool splitSetting(const std::string& text, const std::string& arg, CommandLineSetting& out) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  out = {text.substr(0, eq), text.substr(eq + 1), arg};
+  return true;
+}
+
+bool startsWith(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
 }
 
 }  // namespace
@@ -59,6 +82,85 @@ CommandClass classifyCommand(const std::vector<std::string>& command) {
     return out;
   }
   out = {false, false, program + " does not start the node"};
+  return out;
+}
+
+std::vector<CommandLineSetting> commandLineSettings(const std::vector<std::string>& command) {
+  std::vector<CommandLineSetting> out;
+  CommandLineSetting setting;
+  for (size_t i = 0; i < command.size(); ++i) {
+    const std::string& arg = command[i];
+    if (arg == "-E" && i + 1 < command.size()) {
+      if (splitSetting(command[i + 1], arg + " " + command[i + 1], setting)) out.push_back(setting);
+      ++i;
+    } else if (startsWith(arg, "-Des.")) {
+      if (splitSetting(arg.substr(5), arg, setting)) out.push_back(setting);
+    } else if (startsWith(arg, "-E")) {
+      if (splitSetting(arg.substr(2), arg, setting)) out.push_back(setting);
+    } else if (startsWith(arg, "--") && splitSetting(arg.substr(2), arg, setting) &&
+               setting.key.find('.') != std::string::npos) {
+      out.push_back(setting);  // 1.x: --node.name=x; options of the start script have no dots
+    }
+  }
+  return out;
+}
+
+MergedSettings mergeCommandSettings(const std::vector<std::string>& command,
+                                    const NodeSettings& ours, bool appendingDiscovery) {
+  MergedSettings out;
+  out.settings = ours;
+  NodeSettings& s = out.settings;
+  // The published transport port follows the bound one unless it was set apart.
+  bool publishFollowsBind = ours.self.transportPort == ours.transportBindPort;
+  bool publishGiven = false;
+  auto fail = [&](const CommandLineSetting& u, const std::string& why) {
+    out.errors.push_back("argument \"" + u.arg + "\" of the command: " + why);
+  };
+  for (const auto& u : commandLineSettings(command)) {
+    const std::string& key = u.key;
+    int port = 0;
+    if (key == "node.name") {
+      if (u.value.empty()) fail(u, "node.name must not be empty");
+      s.self.nodeName = u.value;
+    } else if (key == "cluster.name") {
+      s.clusterName = u.value;
+    } else if (key == "network.publish_host") {
+      if (u.value.empty() || u.value.find_first_of(" \t\n/,") != std::string::npos)
+        fail(u, "network.publish_host must be one host name or IP address (it is registered)");
+      s.self.publishHost = u.value;
+    } else if (key == "http.port") {
+      if (!parsePort(u.value, port))
+        fail(u, "http.port must be one port number, not a range: it is registered and probed");
+      s.self.httpPort = port;
+    } else if (key == "transport.port" || key == "transport.tcp.port") {
+      if (!parsePort(u.value, port))
+        fail(u, key + " must be one port number, not a range: it is registered");
+      s.transportBindPort = port;
+      if (publishFollowsBind && !publishGiven) s.self.transportPort = port;
+      out.userKeys.insert({"transport.port", "transport.tcp.port"});
+    } else if (key == "transport.publish_port") {
+      if (!parsePort(u.value, port)) fail(u, "transport.publish_port must be one port number");
+      s.self.transportPort = port;
+      publishGiven = true;
+    } else if (key == "discovery.type" && u.value == "single-node") {
+      s.singleNode = true;
+    } else if (key == "discovery.type" && u.value == "multi-node") {
+      continue;  // the default, and what etcd discovery is
+    } else if (appendingDiscovery && startsWith(key, "discovery.")) {
+      fail(u, key +
+                  " contradicts discovery through etcd, which sets the seed hosts itself; remove "
+                  "it, or set DISCOVERY=off");
+    } else if (appendingDiscovery && (key == "cluster.initial_master_nodes" ||
+                                      key == "cluster.initial_cluster_manager_nodes")) {
+      fail(u, key +
+                  " contradicts discovery through etcd, which decides the initial masters once "
+                  "per cluster; remove it, or set DISCOVERY=off");
+    } else {
+      continue;
+    }
+    out.userKeys.insert(key);
+    out.adopted.push_back(key + "=" + u.value);
+  }
   return out;
 }
 

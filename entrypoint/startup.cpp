@@ -77,7 +77,9 @@ NodeApi resolveProbe(const Config& c, const Plan& plan) {
   NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
   bool https = nodeServesHttps(sources, plan.flavor.distribution);
   bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
-  return resolveNodeApi(c, plan.flavor.distribution, https, defaultCa);
+  Config probed = c;
+  probed.httpPort = plan.self.httpPort;  // -Ehttp.port on the command line wins
+  return resolveNodeApi(probed, plan.flavor.distribution, https, defaultCa);
 }
 
 }  // namespace
@@ -103,8 +105,6 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
   std::string why = resolveFlavor(c, plan.flavor);
   if (!why.empty()) errors.push_back(why);
   std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
-  if (host.empty())
-    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
   plan.self.publishHost = host;
   plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
   plan.self.httpPort = c.httpPort;
@@ -112,6 +112,18 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
   plan.command = commandFor(c, command, plan.flavor);
   plan.passSettings = c.passSettings == PassSettings::Always ||
                       (c.passSettings == PassSettings::Auto && command.startsNode);
+  NodeSettings ours{plan.self, c.clusterName, c.transportPort, c.singleNode};
+  MergedSettings merged = mergeCommandSettings(plan.command, ours, plan.passSettings);
+  errors.insert(errors.end(), merged.errors.begin(), merged.errors.end());
+  for (const auto& setting : merged.adopted)
+    logInfo("the command sets " + setting + ": that value is used, and not appended again");
+  plan.self = merged.settings.self;
+  plan.clusterName = merged.settings.clusterName;
+  plan.transportBindPort = merged.settings.transportBindPort;
+  plan.singleNode = merged.settings.singleNode;
+  plan.userKeys = merged.userKeys;
+  if (plan.self.publishHost.empty())
+    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
   if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
   plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,11 @@ namespace esetcd {
 struct Plan {
   bool freshData = true;  // ES_PATH_DATA held no node state at start
   Flavor flavor;
-  Identity self;
+  Identity self;            // with the values the command line gives (command.hpp)
+  std::string clusterName;  // likewise; empty: Elasticsearch's default
+  int transportBindPort = 9300;
+  bool singleNode = false;         // discovery.type=single-node, in the env or on the command line
+  std::set<std::string> userKeys;  // settings the command gives itself
   std::vector<std::string> command;
   bool passSettings = false;
   std::string seedFile;  // empty: this version takes seeds on the command line only

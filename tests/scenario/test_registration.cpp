@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -179,10 +180,12 @@ TEST_CASE("the child's exit status passes through and the key goes with it") {
 
 namespace {
 
-// Starts the entrypoint with `extraEnv` on top of a stand-in node setup and returns it.
+// Starts the entrypoint with `extraEnv` on top of a stand-in node setup and returns it; the
+// stand-in gets `extraArgs` after its own two, as Elasticsearch would get -E settings.
 sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
                                   const std::vector<std::string>& extraEnv,
-                                  const std::string& state) {
+                                  const std::string& state,
+                                  const std::vector<std::string>& extraArgs = {}) {
   sup_test::LaunchOptions options;
   options.output = dir.file("entrypoint.log");
   options.env = {"DISCOVERY=on",
@@ -202,8 +205,15 @@ sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
   int port = freeLoopbackPort();
   options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));
   sup_test::writeFile(state, "healthy\n");
-  return sup_test::launch({ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port), state},
-                          options);
+  std::vector<std::string> argv = {ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port),
+                                   state};
+  for (const auto& arg : extraArgs) {
+    // "{port}": the stand-in's own port, for -Ehttp.port.
+    std::string a = arg;
+    if (auto at = a.find("{port}"); at != std::string::npos) a.replace(at, 6, std::to_string(port));
+    argv.push_back(a);
+  }
+  return sup_test::launch(argv, options);
 }
 
 std::string deadEndpoint() {
@@ -396,4 +406,49 @@ TEST_CASE("etcd with client-cert-auth: registers over https with a client certif
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(5000)) == 143);
   CHECK_FALSE(hasKey(etcd, "v3", key));
+}
+
+TEST_CASE("settings on the command line win: registered and probed as given, not appended") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  const std::string key = kPrefix + "/127.0.0.11";
+  // ES_HTTP_PORT is overridden below by the command's -Ehttp.port, the port the stand-in serves:
+  // the node registers only if the probe goes there.
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, dir.file("state"),
+                              {"-Enode.name=from-command", "-Ehttp.port={port}"});
+  INFO("entrypoint log: " << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(5000)));
+  auto record = nlohmann::json::parse(*getKey(etcd, "v3", key));
+  CHECK(record["node_name"] == "from-command");
+  auto args = sup_test::readLines(dir.file("state.args"));
+  auto count = [&](const std::string& prefix) {
+    return std::count_if(args.begin(), args.end(),
+                         [&](const std::string& a) { return a.rfind(prefix, 0) == 0; });
+  };
+  CHECK(count("-Enode.name=") == 1);
+  CHECK(count("-Ehttp.port=") == 1);
+  CHECK(fileHasLine(dir.file("state.args"), "-Enode.name=from-command"));
+  auto httpArg = std::find_if(args.begin(), args.end(),
+                              [](const std::string& a) { return a.rfind("-Ehttp.port=", 0) == 0; });
+  REQUIRE(httpArg != args.end());
+  CHECK(record["http_port"] == std::stoi(httpArg->substr(12)));
+  // Ours are still appended where the command says nothing.
+  CHECK(fileHasLine(dir.file("state.args"), "-Enetwork.publish_host=127.0.0.11"));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log"))
+            .find("the command sets node.name=from-command") != std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a command-line setting that contradicts etcd discovery: exit 2, nothing started") {
+  sup_test::TempDir dir;
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + deadEndpoint()}, dir.file("state"),
+                              {"-Ecluster.initial_master_nodes=a,b,c"});
+  CHECK(node.waitExit(Millis(3000)) == 2);
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  INFO("entrypoint log:\n" << log);
+  CHECK(log.find("argument \"-Ecluster.initial_master_nodes=a,b,c\"") != std::string::npos);
+  CHECK(log.find("nothing was started") != std::string::npos);
+  CHECK(log.find("cannot read peers") == std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
 }

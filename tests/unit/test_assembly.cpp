@@ -100,3 +100,16 @@ TEST_CASE("quorum of master-eligible nodes") {
   CHECK(quorum(4) == 3);
   CHECK(quorum(5) == 3);
 }
+
+TEST_CASE("settings the command gives itself are not appended a second time") {
+  auto in = inputs(Distribution::Elasticsearch, 8, 15);
+  in.userKeys = {"node.name", "http.port", "transport.port", "transport.tcp.port"};
+  CHECK(assembleStart(in).args == Args{"-Ecluster.name=logstash", "-Enetwork.publish_host=10.0.0.1",
+                                       "-Ediscovery.seed_providers=file"});
+  in.userKeys = {"cluster.name", "network.publish_host"};
+  CHECK(assembleStart(in).args == Args{"-Enode.name=es-1", "-Ehttp.port=9200",
+                                       "-Etransport.port=9300", "-Ediscovery.seed_providers=file"});
+  // The twin: without user keys every setting is there.
+  in.userKeys.clear();
+  CHECK(assembleStart(in).args.size() == 6);
+}
