@@ -39,6 +39,16 @@ std::string joinWords(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string describeRoles(const NodeRoles& roles) {
+  std::string text = "roles: ";
+  if (!roles.roles)
+    text += "not set (every default role)";
+  else
+    text += roles.roles->empty() ? "[] (coordinating only)" : "[" + joinWords(*roles.roles) + "]";
+  if (!roles.source.empty()) text += " from " + roles.source;
+  return text + (roles.masterEligible ? ", master-eligible" : ", not master-eligible");
+}
+
 MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
   MonitorSettings ms;
   ms.prefix = c.prefix;
@@ -95,6 +105,7 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
   if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
   BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
   ctx.facts.freshData = plan.freshData;
+  ctx.facts.masterEligible = plan.self.masterEligible;
   ctx.facts.nodeName = plan.self.nodeName;
   auto lastRefresh = Clock::now();
   ctx.keepAlive = [&] {
@@ -107,6 +118,8 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
   if (out.role == BootstrapRole::Initial)
     logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
             joinWords(out.initialMasters));
+  else if (out.role == BootstrapRole::Join && !plan.self.masterEligible)
+    logInfo("not master-eligible: never a candidate of the first bootstrap; joining");
   else if (out.role == BootstrapRole::Join)
     logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
                            : "data directory holds node state: joining, never bootstrapping");
@@ -225,6 +238,7 @@ int run(const Config& c) {
           (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
           joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
   logInfo("health probe " + describeNodeApi(plan.nodeApi));
+  logInfo(describeRoles(plan.roles));
   becomeSubreaperIfNeeded();
   httpGlobalInit();
   StartRead read = readPeersAtStart(c);

@@ -44,17 +44,23 @@ std::optional<std::vector<std::string>> parseDecision(const std::string& value) 
   return masters;
 }
 
-std::optional<std::vector<std::string>> chooseInitialMasters(
-    const std::vector<KeyValue>& announcements, const std::string& dir, int expect) {
+std::vector<std::string> bootstrapCandidates(const std::vector<KeyValue>& announcements,
+                                             const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& kv : announcements) {
     std::string why;
     auto peer = parsePeer(dir, kv, why);
-    if (peer && !peer->nodeName.empty() && announcementIsFresh(kv.value))
+    if (peer && !peer->nodeName.empty() && peer->masterEligible && announcementIsFresh(kv.value))
       names.push_back(peer->nodeName);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::optional<std::vector<std::string>> chooseInitialMasters(
+    const std::vector<KeyValue>& announcements, const std::string& dir, int expect) {
+  std::vector<std::string> names = bootstrapCandidates(announcements, dir);
   if (static_cast<int>(names.size()) < expect) return std::nullopt;
   names.resize(static_cast<size_t>(expect));
   return names;
@@ -62,6 +68,9 @@ std::optional<std::vector<std::string>> chooseInitialMasters(
 
 BootstrapRole bootstrapRole(const BootstrapFacts& f) {
   if (!f.versionHasSetting) return BootstrapRole::NotApplicable;
+  // Elasticsearch ignores the initial master setting on a node that cannot be master; such a
+  // node seeds from the announcements and joins whatever forms.
+  if (!f.masterEligible) return BootstrapRole::Join;
   if (f.clusterExists) return BootstrapRole::Join;
   // No cluster has formed yet. A node with data but no decision is someone else's old node:
   // it never starts a bootstrap. A member of the decision with data failed its first start
@@ -95,7 +104,8 @@ void proposeIfReady(BootstrapContext& ctx, std::string& waitingFor) {
   if (!announced) return;
   auto masters = chooseInitialMasters(announced->kvs, ctx.keys.announceDir, ctx.expect);
   if (!masters) {
-    waitingFor = std::to_string(announced->kvs.size()) + " of " + std::to_string(ctx.expect);
+    waitingFor = std::to_string(bootstrapCandidates(announced->kvs, ctx.keys.announceDir).size()) +
+                 " of " + std::to_string(ctx.expect);
     return;
   }
   auto created = ctx.store.createIfAbsent(ctx.keys.decision, decisionValue(*masters), 0);

@@ -28,14 +28,19 @@ bool announcementIsFresh(const std::string& value);
 std::string decisionValue(const std::vector<std::string>& masters);
 std::optional<std::vector<std::string>> parseDecision(const std::string& value);
 
-// The first `expect` node names, sorted, among the fresh announcements; nullopt while fewer
-// than `expect` fresh nodes have announced themselves.
+// The distinct node names, sorted, of the fresh master-eligible nodes among the announcements:
+// the candidates of the first bootstrap. Data-only and coordinating nodes are never candidates.
+std::vector<std::string> bootstrapCandidates(const std::vector<KeyValue>& announcements,
+                                             const std::string& dir);
+
+// The first `expect` candidates; nullopt while there are fewer than `expect`.
 std::optional<std::vector<std::string>> chooseInitialMasters(
     const std::vector<KeyValue>& announcements, const std::string& dir, int expect);
 
 enum class BootstrapRole {
   NotApplicable,  // before 7.0: no such setting (minimum_master_nodes is used instead)
-  Join,           // the cluster exists, or this is not one of its initial masters
+  Join,           // the cluster exists, this is not one of its initial masters, or this node
+                  // is not master-eligible (it never waits for the bootstrap)
   Initial,        // one of the initial masters of the first formation: gets the setting (also
                   // after a failed first start left node state behind, until a UUID exists)
   Wait,           // fresh, nothing decided yet: wait for more nodes to announce
@@ -43,6 +48,7 @@ enum class BootstrapRole {
 
 struct BootstrapFacts {
   bool versionHasSetting = true;
+  bool masterEligible = true;
   bool freshData = true;
   bool clusterExists = false;  // a cluster UUID is recorded, or healthy nodes are registered
   std::optional<std::vector<std::string>> decision;

@@ -10,6 +10,7 @@
 #include "bootstrap.hpp"
 #include "identity.hpp"
 #include "log.hpp"
+#include "roles.hpp"
 
 namespace esetcd {
 namespace {
@@ -73,8 +74,7 @@ std::map<std::string, std::string> nodeConfigFile(const Config& c, const Flavor&
   return ok ? flattenYaml(text) : std::map<std::string, std::string>();
 }
 
-NodeApi resolveProbe(const Config& c, const Plan& plan) {
-  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
+NodeApi resolveProbe(const Config& c, const Plan& plan, const NodeSettingSources& sources) {
   bool https = nodeServesHttps(sources, plan.flavor.distribution);
   bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
   Config probed = c;
@@ -127,7 +127,11 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
   if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
   plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
-  plan.nodeApi = resolveProbe(c, plan);
+  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
+  plan.roles = nodeRoles(sources);
+  plan.self.roles = plan.roles.roles;
+  plan.self.masterEligible = plan.roles.masterEligible;
+  plan.nodeApi = resolveProbe(c, plan, sources);
   return errors;
 }
 

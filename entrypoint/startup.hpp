@@ -18,6 +18,7 @@
 #include "monitor.hpp"
 #include "node_api.hpp"
 #include "peers.hpp"
+#include "roles.hpp"
 
 namespace esetcd {
 
@@ -35,6 +36,7 @@ struct Plan {
   std::string seedFile;  // empty: this version takes seeds on the command line only
   std::string cacheFile;
   NodeApi nodeApi;  // how the health probe reaches the node
+  NodeRoles roles;  // node.roles and where it came from (also in self)
 };
 
 // Fills `plan` from the configuration and the installation; returns usage errors.

@@ -185,7 +185,8 @@ namespace {
 sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
                                   const std::vector<std::string>& extraEnv,
                                   const std::string& state,
-                                  const std::vector<std::string>& extraArgs = {}) {
+                                  const std::vector<std::string>& extraArgs = {},
+                                  bool healthy = true) {
   sup_test::LaunchOptions options;
   options.output = dir.file("entrypoint.log");
   options.env = {"DISCOVERY=on",
@@ -204,7 +205,7 @@ sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
   options.env.insert(options.env.end(), extraEnv.begin(), extraEnv.end());
   int port = freeLoopbackPort();
   options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));
-  sup_test::writeFile(state, "healthy\n");
+  sup_test::writeFile(state, healthy ? "healthy\n" : "unhealthy\n");
   std::vector<std::string> argv = {ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port),
                                    state};
   for (const auto& arg : extraArgs) {
@@ -451,4 +452,50 @@ TEST_CASE("a command-line setting that contradicts etcd discovery: exit 2, nothi
   CHECK(log.find("nothing was started") != std::string::npos);
   CHECK(log.find("cannot read peers") == std::string::npos);
   CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
+
+TEST_CASE("a data-only node started first never enters the bootstrap decision") {
+  sup_test::TempDir dataDir;
+  sup_test::TempDir masterDir;
+  EtcdServer etcd;
+  const std::string state = "/es-etcd-entrypoint/services/elasticsearch";
+  auto startsWith = [](const std::string& text, const std::string& prefix) {
+    return text.rfind(prefix, 0) == 0;
+  };
+  // node.roles in the settings file, as a flow list. Without a master it cannot be healthy.
+  sup_test::writeFile(dataDir.file("elasticsearch.yml"), "node.roles: [ data ]\n");
+  auto data =
+      startEntrypoint(dataDir,
+                      {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_NODE_NAME=data-1",
+                       "ES_PUBLISH_HOST=127.0.0.12", "ES_PATH_DATA=" + dataDir.file("data")},
+                      dataDir.file("state"), {}, false);
+  INFO("data node log:\n" << sup_test::readFile(dataDir.file("entrypoint.log")));
+  // It starts at once (ES_BOOTSTRAP_EXPECT=1 would have chosen it) and decides nothing.
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dataDir.file("state.args")); },
+                              Millis(5000)));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/bootstrap"));
+  for (const auto& arg : sup_test::readLines(dataDir.file("state.args")))
+    CHECK_FALSE(startsWith(arg, "-Ecluster.initial_master_nodes"));
+  auto announced = getKey(etcd, "v3", state + "/announce/127.0.0.12");
+  REQUIRE(announced);
+  auto record = nlohmann::json::parse(*announced);
+  CHECK(record["roles"] == nlohmann::json::array({"data"}));
+  CHECK(record["master_eligible"] == false);
+  CHECK(sup_test::readFile(dataDir.file("entrypoint.log")).find("not master-eligible") !=
+        std::string::npos);
+
+  // The twin: a master-eligible node (roles unset) is the one candidate, with EXPECT=1.
+  auto master = startEntrypoint(
+      masterDir, {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_PATH_DATA=" + masterDir.file("data")},
+      masterDir.file("state"));
+  INFO("master node log:\n" << sup_test::readFile(masterDir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(masterDir.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", state + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a"]})"));
+  CHECK(fileHasLine(masterDir.file("state.args"), "-Ecluster.initial_master_nodes=node-a"));
+  ::kill(master.pid(), SIGTERM);
+  ::kill(data.pid(), SIGTERM);
+  CHECK(master.waitExit(Millis(5000)) == 143);
+  CHECK(data.waitExit(Millis(5000)) == 143);
 }

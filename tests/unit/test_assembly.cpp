@@ -8,7 +8,7 @@ namespace {
 
 StartInputs inputs(Distribution d, int major, int minor = 0) {
   StartInputs in;
-  in.self = {"es-1", "10.0.0.1", 9200, 9300};
+  in.self = {"es-1", "10.0.0.1", 9200, 9300, std::nullopt, true};
   in.flavor = {d, {major, minor, 0}};
   in.clusterName = "logstash";
   in.seeds = {"10.0.0.2:9300", "10.0.0.3:9300"};

@@ -19,6 +19,16 @@ KeyValue announcement(const std::string& host, const std::string& name, bool fre
   return {kState + "/announce/" + host, announced(name, fresh)};
 }
 
+// An announcement of a node with node.roles set.
+KeyValue withRoles(const std::string& host, const std::string& name, const std::string& roles,
+                   bool masterEligible) {
+  return {
+      kState + "/announce/" + host,
+      announcementValue(R"({"transport_port":9300,"node_name":")" + name + R"(","roles":)" + roles +
+                            R"(,"master_eligible":)" + (masterEligible ? "true" : "false") + "}",
+                        true)};
+}
+
 BootstrapContext context(MemoryStore& store, const std::string& name, int expect, int& sleeps) {
   BootstrapContext ctx{store, StateKeys(kState), kPrefix, {}, expect, {}, {}};
   ctx.facts.nodeName = name;
@@ -50,6 +60,23 @@ TEST_CASE("initial masters: the first EXPECT fresh announced names, sorted") {
   CHECK_FALSE(chooseInitialMasters(kvs, kState + "/announce", 4));
 }
 
+TEST_CASE("initial masters: only master-eligible nodes are candidates and counted") {
+  std::vector<KeyValue> kvs = {withRoles("10.0.0.1", "data-1", R"(["data"])", false),
+                               withRoles("10.0.0.2", "coord-1", "[]", false),
+                               withRoles("10.0.0.3", "es-m", R"(["master","data"])", true),
+                               withRoles("10.0.0.4", "os-m", R"(["cluster_manager"])", true),
+                               announcement("10.0.0.5", "es-x", true)};
+  CHECK(bootstrapCandidates(kvs, kState + "/announce") ==
+        std::vector<std::string>{"es-m", "es-x", "os-m"});
+  CHECK(*chooseInitialMasters(kvs, kState + "/announce", 3) ==
+        std::vector<std::string>{"es-m", "es-x", "os-m"});
+  CHECK_FALSE(chooseInitialMasters(kvs, kState + "/announce", 4));
+  // Data-only nodes alone never reach EXPECT, however many.
+  std::vector<KeyValue> dataOnly = {withRoles("10.0.0.1", "d1", R"(["data"])", false),
+                                    withRoles("10.0.0.2", "d2", R"(["data"])", false)};
+  CHECK_FALSE(chooseInitialMasters(dataOnly, kState + "/announce", 1));
+}
+
 TEST_CASE("the decision round-trips and rejects nonsense") {
   CHECK(parseDecision(decisionValue({"a", "b"})) == std::vector<std::string>{"a", "b"});
   CHECK_FALSE(parseDecision("{}"));
@@ -78,6 +105,29 @@ TEST_CASE("roles: only members of the one decision get the setting, before any c
   CHECK(bootstrapRole(f) == BootstrapRole::Join);
   f.versionHasSetting = false;
   CHECK(bootstrapRole(f) == BootstrapRole::NotApplicable);
+}
+
+TEST_CASE("roles: a node that is not master-eligible joins, never waits, never bootstraps") {
+  BootstrapFacts f;
+  f.nodeName = "data-1";
+  f.masterEligible = false;
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);   // fresh, no decision: others decide
+  f.decision = std::vector<std::string>{"data-1"};  // even if named (its roles changed since)
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  f.masterEligible = true;  // the twin
+  CHECK(bootstrapRole(f) == BootstrapRole::Initial);
+}
+
+TEST_CASE("coordination: a data-only node started first joins at once, writing no decision") {
+  MemoryStore store;
+  store.set(withRoles("10.0.0.1", "data-1", R"(["data"])", false).key,
+            withRoles("10.0.0.1", "data-1", R"(["data"])", false).value);
+  int sleeps = 0;
+  auto ctx = context(store, "data-1", 1, sleeps);
+  ctx.facts.masterEligible = false;
+  CHECK(coordinateBootstrap(ctx).role == BootstrapRole::Join);
+  CHECK(sleeps == 0);
+  CHECK_FALSE(store.has(kState + "/bootstrap"));
 }
 
 TEST_CASE("coordination: with enough fresh nodes the decision is written once") {

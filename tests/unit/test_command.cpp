@@ -107,7 +107,7 @@ namespace {
 
 NodeSettings ourSettings() {
   NodeSettings s;
-  s.self = {"ours", "10.0.0.1", 9200, 9300};
+  s.self = {"ours", "10.0.0.1", 9200, 9300, std::nullopt, true};
   s.clusterName = "our-cluster";
   s.transportBindPort = 9300;
   return s;
