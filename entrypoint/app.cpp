@@ -103,7 +103,8 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
   if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
-  BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
+  BootstrapContext ctx{store,    StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {},
+                       plan.self};
   ctx.facts.freshData = plan.freshData;
   ctx.facts.masterEligible = plan.self.masterEligible;
   ctx.facts.nodeName = plan.self.nodeName;
@@ -215,14 +216,33 @@ int superviseOnly(const Config& c, const CommandClass& command) {
   return supervise(sup, nullptr, c);
 }
 
+// Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
+// "announced by a starting node".
+int nameTaken(const Plan& plan, const Peer& other, const std::string& what) {
+  std::string kind = what.rfind("registered", 0) == 0 ? "registration" : "announcement";
+  logError("node name " + plan.self.nodeName + " is " + what + " at " +
+           hostPort(other.host, other.transportPort) + " (" + other.key +
+           "); set a unique ES_NODE_NAME. A stale " + kind + " expires within ETCD_TTL.");
+  return exit_code::kNodeNameTaken;
+}
+
 std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
   if (!read.snapshot) return std::nullopt;
   auto other = nodeNameConflict(read.snapshot->peers, plan.self);
   if (!other) return std::nullopt;
-  logError("node name " + plan.self.nodeName + " is registered by a live node at " +
-           hostPort(other->host, other->transportPort) + " (" + other->key +
-           "); set a unique ES_NODE_NAME. A stale registration expires within ETCD_TTL.");
-  return exit_code::kNodeNameTaken;
+  return nameTaken(plan, *other, "registered by a live node");
+}
+
+// Before this node announces itself: a starting node elsewhere that announced our name first
+// keeps it (two fresh nodes with one name would otherwise both wait for ever: names are what the
+// bootstrap counts). An etcd failure here is not fatal: the wait re-checks.
+std::optional<int> checkAnnouncedName(Store& store, const Config& c, const Plan& plan) {
+  std::string dir = StateKeys(c.statePrefix).announceDir;
+  auto announced = store.list(dir);
+  if (!announced) return std::nullopt;
+  auto other = announcedNameConflict(announced->kvs, dir, plan.self);
+  if (!other) return std::nullopt;
+  return nameTaken(plan, *other, "announced by a starting node");
 }
 
 int run(const Config& c) {
@@ -253,6 +273,13 @@ int run(const Config& c) {
                                       : ""));
   }
   if (auto code = checkNodeName(read, plan)) return *code;
+  // A live registration means a formed cluster: join it with what the one listing gave (the
+  // common case costs a single etcd request before the exec). Otherwise announce this node so
+  // that starting peers find each other, and settle the first bootstrap when it is due.
+  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
+  if (read.store && !clusterLive) {
+    if (auto code = checkAnnouncedName(*read.store, c, plan)) return *code;
+  }
 
   // Deliberately never freed: the monitor thread may still be inside a request when the child
   // exits, and main ends the process with _exit without joining it.
@@ -264,15 +291,15 @@ int run(const Config& c) {
   in.transportBindPort = plan.transportBindPort;
   in.userKeys = plan.userKeys;
   if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  // A live registration means a formed cluster: join it with what the one listing gave (the
-  // common case costs a single etcd request before the exec). Otherwise announce this node so
-  // that starting peers find each other, and settle the first bootstrap when it is due.
-  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
   if (read.store && !clusterLive) {
     BootstrapOutcome boot = announceAndBootstrap(c, plan, *read.store, *bg);
     if (boot.stopSignal) {
       bg->stopAll();
       return exit_code::kSignalBase + boot.stopSignal;
+    }
+    if (boot.nameTaken) {
+      bg->stopAll();
+      return nameTaken(plan, *boot.nameTaken, "announced by a starting node");
     }
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);

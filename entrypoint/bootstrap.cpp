@@ -66,6 +66,17 @@ std::optional<std::vector<std::string>> chooseInitialMasters(
   return names;
 }
 
+std::optional<Peer> announcedNameConflict(const std::vector<KeyValue>& announcements,
+                                          const std::string& dir, const Identity& self) {
+  std::vector<std::string> ignored;
+  return nodeNameConflict(parsePeers(dir, announcements, ignored), self);
+}
+
+bool yieldsName(const Identity& self, const Peer& other) {
+  return std::make_pair(other.host, other.transportPort) <
+         std::make_pair(self.publishHost, self.transportPort);
+}
+
 BootstrapRole bootstrapRole(const BootstrapFacts& f) {
   if (!f.versionHasSetting) return BootstrapRole::NotApplicable;
   // Elasticsearch ignores the initial master setting on a node that cannot be master; such a
@@ -98,10 +109,17 @@ bool refreshFacts(BootstrapContext& ctx, std::string& failure) {
   return true;
 }
 
-// With enough fresh nodes announced, writes the decision unless a peer wrote one first.
-void proposeIfReady(BootstrapContext& ctx, std::string& waitingFor) {
+// With enough fresh nodes announced, writes the decision unless a peer wrote one first. Sets
+// `nameTaken` instead when another node announced our name and we are the one to yield.
+void proposeIfReady(BootstrapContext& ctx, std::string& waitingFor,
+                    std::optional<Peer>& nameTaken) {
   auto announced = ctx.store.list(ctx.keys.announceDir);
   if (!announced) return;
+  if (auto other = announcedNameConflict(announced->kvs, ctx.keys.announceDir, ctx.self);
+      other && yieldsName(ctx.self, *other)) {
+    nameTaken = other;
+    return;
+  }
   auto masters = chooseInitialMasters(announced->kvs, ctx.keys.announceDir, ctx.expect);
   if (!masters) {
     waitingFor = std::to_string(bootstrapCandidates(announced->kvs, ctx.keys.announceDir).size()) +
@@ -124,7 +142,8 @@ BootstrapOutcome coordinateBootstrap(BootstrapContext& ctx) {
       out.role = bootstrapRole(ctx.facts);
       if (out.role != BootstrapRole::Wait) break;
       std::string waitingFor;
-      proposeIfReady(ctx, waitingFor);
+      proposeIfReady(ctx, waitingFor, out.nameTaken);
+      if (out.nameTaken) return out;
       if (refreshFacts(ctx, failure) &&
           (out.role = bootstrapRole(ctx.facts)) != BootstrapRole::Wait)
         break;

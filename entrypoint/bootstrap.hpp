@@ -72,6 +72,9 @@ struct BootstrapOutcome {
   BootstrapRole role = BootstrapRole::Join;
   std::vector<std::string> initialMasters;  // set for Initial
   int stopSignal = 0;                       // a stop signal arrived while waiting
+  // Another starting node announced our node name from another address while we waited: it
+  // keeps the name, we give up (exit 3).
+  std::optional<Peer> nameTaken;
 };
 
 struct BootstrapContext {
@@ -84,7 +87,17 @@ struct BootstrapContext {
   std::function<void()> keepAlive;
   // Sleeps up to the given time; returns a stop signal that arrived, or 0.
   std::function<int(std::chrono::milliseconds)> sleep;
+  // This node as announced: its name must be distinct among the announcements.
+  Identity self;
 };
+
+// A starting node at another address that announced `self`'s node name, if any.
+std::optional<Peer> announcedNameConflict(const std::vector<KeyValue>& announcements,
+                                          const std::string& dir, const Identity& self);
+
+// Of two nodes that announced one name at once, the one at the greater address yields, so that
+// exactly one gives up; a name announced before we looked is checked at start instead (app.cpp).
+bool yieldsName(const Identity& self, const Peer& other);
 
 // Waits, if needed, until the cluster's bootstrap is decided (by us or a peer, through
 // create-if-absent) and returns this node's role. Never returns Wait.

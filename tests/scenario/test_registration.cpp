@@ -499,3 +499,48 @@ TEST_CASE("a data-only node started first never enters the bootstrap decision") 
   CHECK(master.waitExit(Millis(5000)) == 143);
   CHECK(data.waitExit(Millis(5000)) == 143);
 }
+
+TEST_CASE("two fresh nodes with one name: the second exits 3, the first keeps waiting") {
+  sup_test::TempDir dirA;
+  sup_test::TempDir dirB;
+  sup_test::TempDir dirC;
+  EtcdServer etcd;
+  const std::string state = "/es-etcd-entrypoint/services/elasticsearch";
+  auto fresh = [&](const sup_test::TempDir& dir, const std::string& name, const std::string& host) {
+    return std::vector<std::string>{"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_EXPECT=2",
+                                    "ES_NODE_NAME=" + name, "ES_PUBLISH_HOST=" + host,
+                                    "ES_PATH_DATA=" + dir.file("data")};
+  };
+  auto a = startEntrypoint(dirA, fresh(dirA, "node-a", "127.0.0.11"), dirA.file("state"));
+  const std::string logA = dirA.file("entrypoint.log");
+  REQUIRE(sup_test::waitUntil(
+      [&] {
+        return sup_test::readFile(logA).find("waiting for the cluster's first bootstrap") !=
+               std::string::npos;
+      },
+      Millis(5000)));
+
+  auto b = startEntrypoint(dirB, fresh(dirB, "node-a", "127.0.0.12"), dirB.file("state"));
+  CHECK(b.waitExit(Millis(5000)) == 3);
+  std::string logB = sup_test::readFile(dirB.file("entrypoint.log"));
+  INFO("second node's log:\n" << logB);
+  CHECK(logB.find("node name node-a is announced by a starting node at 127.0.0.11:9300") !=
+        std::string::npos);
+  CHECK(logB.find("set a unique ES_NODE_NAME") != std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dirB.file("state.args")));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/announce/127.0.0.12"));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/bootstrap"));
+
+  // The twin: a distinct name completes the pair, and both start with the decision.
+  auto c = startEntrypoint(dirC, fresh(dirC, "node-c", "127.0.0.13"), dirC.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dirC.file("state.args")); },
+                              Millis(5000)));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dirA.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", state + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a","node-c"]})"));
+  ::kill(a.pid(), SIGTERM);
+  ::kill(c.pid(), SIGTERM);
+  CHECK(a.waitExit(Millis(5000)) == 143);
+  CHECK(c.waitExit(Millis(5000)) == 143);
+}

@@ -30,7 +30,8 @@ KeyValue withRoles(const std::string& host, const std::string& name, const std::
 }
 
 BootstrapContext context(MemoryStore& store, const std::string& name, int expect, int& sleeps) {
-  BootstrapContext ctx{store, StateKeys(kState), kPrefix, {}, expect, {}, {}};
+  Identity self{name, "10.0.0.1", 9200, 9300, std::nullopt, true};
+  BootstrapContext ctx{store, StateKeys(kState), kPrefix, {}, expect, {}, {}, self};
   ctx.facts.nodeName = name;
   ctx.sleep = [&sleeps](std::chrono::milliseconds) {
     ++sleeps;
@@ -195,4 +196,41 @@ TEST_CASE("coordination: etcd failing while waiting keeps waiting, it never gues
   BootstrapOutcome out = coordinateBootstrap(ctx);
   CHECK(out.stopSignal == 15);
   CHECK(out.initialMasters.empty());
+}
+
+TEST_CASE("announced names: another address with our name is a conflict, our own key is not") {
+  const std::string dir = kState + "/announce";
+  Identity self{"es-a", "10.0.0.2", 9200, 9300, std::nullopt, true};
+  std::vector<KeyValue> kvs = {announcement("10.0.0.2", "es-a", true),
+                               announcement("10.0.0.3", "es-b", true)};
+  CHECK_FALSE(announcedNameConflict(kvs, dir, self));
+  kvs.push_back(announcement("10.0.0.1", "es-a", false));
+  auto other = announcedNameConflict(kvs, dir, self);
+  REQUIRE(other);
+  CHECK(other->host == "10.0.0.1");
+  // Exactly one of the two yields: the one at the greater address.
+  CHECK(yieldsName(self, *other));
+  Identity first{"es-a", "10.0.0.1", 9200, 9300, std::nullopt, true};
+  Peer second = *announcedNameConflict({announcement("10.0.0.2", "es-a", true)}, dir, first);
+  CHECK_FALSE(yieldsName(first, second));
+}
+
+TEST_CASE("coordination: two fresh nodes with one name do not both wait for ever") {
+  MemoryStore store;
+  store.set(kState + "/announce/10.0.0.1", announced("es-a", true));
+  store.set(kState + "/announce/10.0.0.2", announced("es-a", true));
+  int sleeps = 0;
+  auto ctx = context(store, "es-a", 2, sleeps);
+  ctx.self.publishHost = "10.0.0.2";
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  REQUIRE(out.nameTaken);
+  CHECK(out.nameTaken->host == "10.0.0.1");
+  CHECK(sleeps == 0);
+  CHECK_FALSE(store.has(kState + "/bootstrap"));
+  // The other one keeps the name and keeps waiting for a second distinct name.
+  int sleepsFirst = 0;
+  auto first = context(store, "es-a", 2, sleepsFirst);
+  BootstrapOutcome kept = coordinateBootstrap(first);
+  CHECK_FALSE(kept.nameTaken);
+  CHECK(kept.stopSignal == 15);
 }
