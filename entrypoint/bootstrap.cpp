@@ -19,7 +19,7 @@ std::string announcementValue(const std::string& registration, bool fresh) {
   json doc = json::parse(registration, nullptr, false);
   if (!doc.is_object()) doc = json::object();
   doc["fresh"] = fresh;
-  return doc.dump();
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool announcementIsFresh(const std::string& value) {
@@ -28,7 +28,8 @@ bool announcementIsFresh(const std::string& value) {
 }
 
 std::string decisionValue(const std::vector<std::string>& masters) {
-  return json{{"initial_master_nodes", masters}}.dump();
+  return json{{"initial_master_nodes", masters}}.dump(-1, ' ', false,
+                                                      json::error_handler_t::replace);
 }
 
 std::optional<std::vector<std::string>> parseDecision(const std::string& value) {

@@ -114,11 +114,18 @@ MergedSettings mergeCommandSettings(const std::vector<std::string>& command,
   bool publishFollowsBind = ours.self.transportPort == ours.transportBindPort;
   bool publishGiven = false;
   auto fail = [&](const CommandLineSetting& u, const std::string& why) {
-    out.errors.push_back("argument \"" + u.arg + "\" of the command: " + why);
+    out.errors.push_back("argument \"" + printableText(u.arg) + "\" of the command: " + why);
   };
   for (const auto& u : commandLineSettings(command)) {
     const std::string& key = u.key;
     int port = 0;
+    std::string problem = textProblem(u.value);
+    if (!problem.empty() && (key == "node.name" || key == "cluster.name" ||
+                             key == "network.publish_host" || key == "node.roles")) {
+      // Registered in etcd as JSON: checked like our own settings.
+      fail(u, key + " " + problem);
+      continue;
+    }
     if (key == "node.name") {
       if (u.value.empty()) fail(u, "node.name must not be empty");
       s.self.nodeName = u.value;

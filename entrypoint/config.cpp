@@ -409,7 +409,7 @@ void layerOfficialEnv(const Env& env, std::map<std::string, std::string>& chosen
 }
 
 std::string describe(const std::string& env, const std::string& value) {
-  return env + " (--" + flagFor(env) + ") = \"" + value + "\"";
+  return env + " (--" + flagFor(env) + ") = \"" + printableText(value) + "\"";
 }
 
 // Our secrets: each may come from a file named by <NAME>_FILE instead, as the official images
@@ -570,6 +570,56 @@ bool parseDuration(const std::string& text, Millis& out) {
   return true;
 }
 
+std::string textProblem(const std::string& value) {
+  size_t i = 0;
+  while (i < value.size()) {
+    auto byte = static_cast<unsigned char>(value[i]);
+    if (byte < 0x20 || byte == 0x7f) return "must not contain control characters";
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of a UTF-8 sequence from its lead byte; overlong forms, surrogates and code
+    // points above U+10FFFF are invalid too (RFC 3629), as nlohmann::json rejects them.
+    size_t length = byte >= 0xc2 && byte <= 0xdf   ? 2
+                    : byte >= 0xe0 && byte <= 0xef ? 3
+                    : byte >= 0xf0 && byte <= 0xf4 ? 4
+                                                   : 0;
+    if (length == 0 || i + length > value.size()) return "is not valid UTF-8";
+    auto second = static_cast<unsigned char>(value[i + 1]);
+    unsigned char low = 0x80, high = 0xbf;
+    if (byte == 0xe0) low = 0xa0;
+    if (byte == 0xed) high = 0x9f;
+    if (byte == 0xf0) low = 0x90;
+    if (byte == 0xf4) high = 0x8f;
+    if (second < low || second > high) return "is not valid UTF-8";
+    for (size_t k = 2; k < length; ++k) {
+      auto next = static_cast<unsigned char>(value[i + k]);
+      if (next < 0x80 || next > 0xbf) return "is not valid UTF-8";
+    }
+    // C1 control characters (U+0080..U+009F).
+    if (byte == 0xc2 && second <= 0x9f) return "must not contain control characters";
+    i += length;
+  }
+  return "";
+}
+
+std::string printableText(const std::string& value) {
+  if (textProblem(value).empty()) return value;
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : value) {
+    if (ch >= 0x20 && ch < 0x7f) {
+      out += static_cast<char>(ch);
+    } else {
+      out += "\\x";
+      out += hex[ch >> 4];
+      out += hex[ch & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string decodeEsSettingName(const std::string& envName) {
   std::string rest = envName.substr(std::string("ES_SETTING_").size());
   std::string out;
@@ -616,7 +666,9 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
   for (const auto& s : settings()) {
     auto it = chosen.find(s.env);
     if (it == chosen.end()) continue;
-    std::string why = s.apply(c, it->second);
+    // Values end up in JSON (registrations, etcd requests), headers, logs and command lines.
+    std::string why = textProblem(it->second);
+    if (why.empty()) why = s.apply(c, it->second);
     if (why.empty()) continue;
     // Never echo a secret back, even in an error.
     std::string shown = isSecret(s.env) ? "***" : it->second;

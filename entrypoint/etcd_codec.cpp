@@ -268,7 +268,9 @@ std::string v3WatchRequest(std::string_view key, std::string_view rangeEnd, int6
 }
 
 std::string v3AuthRequest(std::string_view user, std::string_view password) {
-  return json{{"name", std::string(user)}, {"password", std::string(password)}}.dump();
+  // Validated at start (config.cpp); replace rather than throw should anything slip through.
+  return json{{"name", std::string(user)}, {"password", std::string(password)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string v3ProbeRequest() {

@@ -154,7 +154,9 @@ std::string registrationValue(const Identity& self, const Flavor& flavor,
   if (!clusterName.empty()) doc["cluster_name"] = clusterName;
   if (self.roles) doc["roles"] = *self.roles;
   doc["master_eligible"] = self.masterEligible;
-  return doc.dump();
+  // Every text was validated at start; should one slip through, a replacement character beats
+  // an exception in PID 1.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string registrationKey(const std::string& dir, const Identity& self) {

@@ -129,6 +129,16 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
   NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
   plan.roles = nodeRoles(sources);
+  for (const auto& role : plan.roles.roles.value_or(std::vector<std::string>{})) {
+    std::string problem = textProblem(role);
+    if (!problem.empty())
+      errors.push_back("node.roles from " + printableText(plan.roles.source) + ": " + problem);
+  }
+  if (std::string problem = textProblem(plan.self.nodeName); !problem.empty()) {
+    // {hostname} comes from the system, not from the setting.
+    errors.push_back("ES_NODE_NAME (--es-node-name) = \"" + c.nodeNameTemplate +
+                     "\": the node name it gives " + problem);
+  }
   plan.self.roles = plan.roles.roles;
   plan.self.masterEligible = plan.roles.masterEligible;
   plan.nodeApi = resolveProbe(c, plan, sources);

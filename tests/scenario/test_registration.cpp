@@ -544,3 +544,21 @@ TEST_CASE("two fresh nodes with one name: the second exits 3, the first keeps wa
   CHECK(a.waitExit(Millis(5000)) == 143);
   CHECK(c.waitExit(Millis(5000)) == 143);
 }
+
+TEST_CASE("a node name that is not UTF-8: exit 2 naming ES_NODE_NAME, not an abort") {
+  sup_test::TempDir dir;
+  // Before validation, this aborted with exit 134 on an uncaught JSON exception (invalid UTF-8
+  // in the registration record).
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_START_TIMEOUT=0",
+                               "ES_NODE_NAME=ab\xff"
+                               "c"},
+                              dir.file("state"));
+  CHECK(node.waitExit(Millis(5000)) == 2);
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  INFO("entrypoint log:\n" << log);
+  CHECK(log.find("ES_NODE_NAME (--es-node-name)") != std::string::npos);
+  CHECK(log.find("UTF-8") != std::string::npos);
+  CHECK(log.find("nothing was started") != std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}

@@ -219,3 +219,13 @@ TEST_CASE("settings that contradict etcd discovery are errors naming the argumen
   CHECK(mergeCommandSettings({"x", "-Ecluster.initial_master_nodes=a"}, ourSettings(), false)
             .errors.empty());
 }
+
+TEST_CASE("adopted command-line values are checked like our settings") {
+  auto m = mergeCommandSettings({"bin/elasticsearch", "-Enode.name=x\xff"}, ourSettings(), true);
+  REQUIRE(m.errors.size() == 1);
+  CHECK(anyError(m, "\"-Enode.name=x\\xff\""));
+  CHECK(anyError(m, "UTF-8"));
+  CHECK(anyError(mergeCommandSettings({"x", "-Ecluster.name=a\tb"}, ourSettings(), false),
+                 "control characters"));
+  CHECK(mergeCommandSettings({"x", "-Enode.name=nœud"}, ourSettings(), true).errors.empty());
+}
