@@ -103,8 +103,16 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
   if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
-  BootstrapContext ctx{store,    StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {},
-                       plan.self};
+  BootstrapContext ctx{store,
+                       StateKeys(c.statePrefix),
+                       c.prefix,
+                       {},
+                       c.bootstrapExpect,
+                       {},
+                       {},
+                       plan.self,
+                       c.bootstrapStaleAfter,
+                       std::chrono::steady_clock::now};
   ctx.facts.freshData = plan.freshData;
   ctx.facts.masterEligible = plan.self.masterEligible;
   ctx.facts.nodeName = plan.self.nodeName;
@@ -327,6 +335,26 @@ int run(const Config& c) {
 
 }  // namespace
 
+// es-etcd-entrypoint reset-bootstrap: deletes a first-bootstrap decision that can no longer be
+// carried out (docs/entrypoint.md, "Recovering a failed first bootstrap").
+int resetBootstrapCommand(const Config& c) {
+  httpGlobalInit();
+  StartRead read = readPeersAtStart(c);
+  if (read.stopSignal) return exit_code::kSignalBase + read.stopSignal;
+  if (!read.store) {
+    logError("reset-bootstrap: etcd did not answer; nothing was changed");
+    return exit_code::kRefused;
+  }
+  std::string message;
+  ResetResult result = resetBootstrap(*read.store, StateKeys(c.statePrefix), c.prefix, message);
+  if (result == ResetResult::Refused) {
+    logError("reset-bootstrap " + message);
+    return exit_code::kRefused;
+  }
+  logInfo("reset-bootstrap: " + message);
+  return 0;
+}
+
 int runApp(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   ConfigOutcome parsed = parseConfig(args, currentEnvironment(), readWholeFile);
@@ -341,6 +369,7 @@ int runApp(int argc, char** argv) {
     return 0;
   }
   logInit(c.logLevel);
+  if (c.command == std::vector<std::string>{"reset-bootstrap"}) return resetBootstrapCommand(c);
   return run(c);
 }
 

@@ -43,7 +43,8 @@ enum class BootstrapRole {
                   // is not master-eligible (it never waits for the bootstrap)
   Initial,        // one of the initial masters of the first formation: gets the setting (also
                   // after a failed first start left node state behind, until a UUID exists)
-  Wait,           // fresh, nothing decided yet: wait for more nodes to announce
+  Wait,           // fresh, nothing decided yet: wait for more nodes to announce; or fresh and
+                  // not a member of an orphaned decision: wait until it may be replaced
 };
 
 struct BootstrapFacts {
@@ -52,8 +53,15 @@ struct BootstrapFacts {
   bool freshData = true;
   bool clusterExists = false;  // a cluster UUID is recorded, or healthy nodes are registered
   std::optional<std::vector<std::string>> decision;
+  // None of the decision's members is announced or registered (and no cluster exists): the first
+  // start of its members failed, or they were never started under those names.
+  bool decisionOrphaned = false;
   std::string nodeName;
 };
+
+// Whether any member of `decision` is among the announced or registered peers.
+bool decisionHasLiveMember(const std::vector<std::string>& decision,
+                           const std::vector<Peer>& peers);
 
 BootstrapRole bootstrapRole(const BootstrapFacts& facts);
 
@@ -89,7 +97,17 @@ struct BootstrapContext {
   std::function<int(std::chrono::milliseconds)> sleep;
   // This node as announced: its name must be distinct among the announcements.
   Identity self;
+  // How long an orphaned decision must stay orphaned before it is replaced (a compare-and-swap
+  // on its revision that also fails if anything was announced or registered meanwhile).
+  std::chrono::milliseconds staleAfter{60000};
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
 };
+
+// reset-bootstrap: deletes the decision unless a cluster UUID is recorded, a node is registered
+// or a member of the decision is announced. `message` says what was done or why not.
+enum class ResetResult { Deleted, NothingToReset, Refused };
+ResetResult resetBootstrap(Store& store, const StateKeys& keys, const std::string& prefix,
+                           std::string& message);
 
 // A starting node at another address that announced `self`'s node name, if any.
 std::optional<Peer> announcedNameConflict(const std::vector<KeyValue>& announcements,

@@ -310,6 +310,12 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parseInt(v, 1, 99, c.bootstrapExpect) ? "" : "must be a whole number from 1 to 99";
        }},
+      {"ES_BOOTSTRAP_STALE_AFTER", "", "60s or 3 x ETCD_TTL, the longer",
+       "A first-bootstrap decision none of whose members has been announced or registered for "
+       "this long, with no cluster formed, is replaced (at least 2 x ETCD_TTL).",
+       [](Config& c, const std::string& v) {
+         return v.empty() ? "" : applyDuration(c.bootstrapStaleAfter, v, Millis(1000), "1s");
+       }},
       {"HEALTH_INTERVAL", "5s", nullptr, "Time between health probes (and registration refreshes).",
        [](Config& c, const std::string& v) {
          return applyDuration(c.healthInterval, v, Millis(100), "100ms");
@@ -481,6 +487,8 @@ void addDerivedDefaults(Config& c) {
   if (c.esPathConf.empty()) c.esPathConf = c.esHome + "/config";
   if (c.esPathData.empty()) c.esPathData = c.esHome + "/data";
   if (c.stateDir.empty()) c.stateDir = c.esPathData;
+  if (c.bootstrapStaleAfter == Millis(0))
+    c.bootstrapStaleAfter = std::max(Millis(60000), Millis(3000L * c.ttlSeconds));
   while (c.healthUrl.size() > 1 && c.healthUrl.back() == '/') c.healthUrl.pop_back();
 }
 
@@ -497,6 +505,13 @@ void crossCheck(const Config& c, Errors& errors) {
   if (c.etcdTimeout >= ttl) {
     errors.push_back(describe("ETCD_TIMEOUT", std::to_string(c.etcdTimeout.count()) + "ms") +
                      ": must be shorter than ETCD_TTL");
+  }
+  // An announcement outlives its node by up to one TTL, and a live member that lost etcd for a
+  // moment must not look gone.
+  if (c.bootstrapStaleAfter < 2 * ttl) {
+    errors.push_back(
+        describe("ES_BOOTSTRAP_STALE_AFTER", std::to_string(c.bootstrapStaleAfter.count()) + "ms") +
+        ": must be at least 2 x ETCD_TTL");
   }
   if (c.tls.certFile.empty() != c.tls.keyFile.empty()) {
     errors.push_back(describe("ETCD_CERT_FILE", c.tls.certFile) +
@@ -694,10 +709,12 @@ std::string helpText() {
       "option can also be set by its environment variable; flags win over the environment. "
       "Durations take ms, s or m. Without a command, the image's Elasticsearch start command "
       "is run; options alone (-Ekey=value) are given to it. Any other command (bash, "
-      "elasticsearch-keystore) is only supervised, unless DISCOVERY=on.");
+      "elasticsearch-keystore) is only supervised, unless DISCOVERY=on. The command "
+      "reset-bootstrap deletes a first-bootstrap decision no node can carry out.");
   formatter.setFooter(
       "Exit status: the command's own exit code, or 128+N when it died of signal N; "
       "2 bad usage or setting (nothing started); 3 node name taken by another live node; "
+      "4 reset-bootstrap refused; "
       "111 system failure before start; 126 command not executable; 127 command not found.");
   formatter.format(text);
   return text.str();

@@ -48,6 +48,7 @@ struct Config {
   std::string esPathData;  // Elasticsearch's data directory: empty means a brand-new node
   std::string stateDir;    // where the last peer list is cached
   int bootstrapExpect = 0;
+  Millis bootstrapStaleAfter{0};  // an orphaned bootstrap decision is replaced after this
   // discovery.type=single-node in the image's env: no discovery, no bootstrap (Elasticsearch
   // refuses cluster.initial_master_nodes then).
   bool singleNode = false;

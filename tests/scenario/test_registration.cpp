@@ -562,3 +562,88 @@ TEST_CASE("a node name that is not UTF-8: exit 2 naming ES_NODE_NAME, not an abo
   CHECK(log.find("nothing was started") != std::string::npos);
   CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
 }
+
+namespace {
+
+void putKey(const EtcdServer& etcd, const std::string& key, const std::string& value) {
+  etcd.request("POST", "/v3/kv/put",
+               nlohmann::json{{"key", esetcd::codec::base64Encode(key)},
+                              {"value", esetcd::codec::base64Encode(value)}}
+                   .dump());
+}
+
+const std::string kState = "/es-etcd-entrypoint/services/elasticsearch";
+
+}  // namespace
+
+TEST_CASE("a bootstrap decision whose members are all gone is replaced after the bound") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  // What a failed first start leaves: a decision naming a node that never came back.
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["3f2a9c1b7d"]})");
+  auto started = Clock::now();
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_STALE_AFTER=6s",
+                               "ES_PATH_DATA=" + dir.file("data")},
+                              dir.file("state"));
+  INFO("entrypoint log:\n" << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(15000)));
+  auto waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  WARN("the orphaned decision was replaced and the node started after " << waited.count() << " ms");
+  CHECK(waited >= Millis(6000));
+  CHECK(getKey(etcd, "v3", kState + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a"]})"));
+  CHECK(fileHasLine(dir.file("state.args"), "-Ecluster.initial_master_nodes=node-a"));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log"))
+            .find("bootstrap decision [3f2a9c1b7d] replaced") != std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a bootstrap decision with a member announced is never replaced: the node joins") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["node-b"]})");
+  putKey(etcd, kState + "/announce/127.0.0.99", R"({"transport_port":9300,"node_name":"node-b"})");
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_STALE_AFTER=6s",
+                               "ES_PATH_DATA=" + dir.file("data")},
+                              dir.file("state"));
+  INFO("entrypoint log:\n" << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", kState + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-b"]})"));
+  for (const auto& arg : sup_test::readLines(dir.file("state.args")))
+    CHECK(arg.find("initial_master_nodes") == std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("es-etcd-entrypoint reset-bootstrap: refused once a cluster formed, else deletes") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  auto reset = [&](const std::string& log) {
+    sup_test::LaunchOptions options;
+    options.output = dir.file(log);
+    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_START_TIMEOUT=0"};
+    return sup_test::launch({ENTRYPOINT_PATH, "reset-bootstrap"}, options).waitExit(Millis(5000));
+  };
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["gone"]})");
+  putKey(etcd, kState + "/cluster_uuid", "k3fQx1");
+  CHECK(reset("refused.log") == 4);
+  CHECK(sup_test::readFile(dir.file("refused.log")).find("refused: a cluster formed") !=
+        std::string::npos);
+  CHECK(hasKey(etcd, "v3", kState + "/bootstrap"));
+
+  etcd.request(
+      "POST", "/v3/kv/deleterange",
+      nlohmann::json{{"key", esetcd::codec::base64Encode(kState + "/cluster_uuid")}}.dump());
+  CHECK(reset("deleted.log") == 0);
+  CHECK(sup_test::readFile(dir.file("deleted.log")).find("deleted the bootstrap decision") !=
+        std::string::npos);
+  CHECK_FALSE(hasKey(etcd, "v3", kState + "/bootstrap"));
+  CHECK(reset("nothing.log") == 0);
+  CHECK(sup_test::readFile(dir.file("nothing.log")).find("nothing to reset") != std::string::npos);
+}

@@ -31,7 +31,16 @@ KeyValue withRoles(const std::string& host, const std::string& name, const std::
 
 BootstrapContext context(MemoryStore& store, const std::string& name, int expect, int& sleeps) {
   Identity self{name, "10.0.0.1", 9200, 9300, std::nullopt, true};
-  BootstrapContext ctx{store, StateKeys(kState), kPrefix, {}, expect, {}, {}, self};
+  BootstrapContext ctx{store,
+                       StateKeys(kState),
+                       kPrefix,
+                       {},
+                       expect,
+                       {},
+                       {},
+                       self,
+                       std::chrono::milliseconds(60000),
+                       std::chrono::steady_clock::now};
   ctx.facts.nodeName = name;
   ctx.sleep = [&sleeps](std::chrono::milliseconds) {
     ++sleeps;
@@ -233,4 +242,113 @@ TEST_CASE("coordination: two fresh nodes with one name do not both wait for ever
   BootstrapOutcome kept = coordinateBootstrap(first);
   CHECK_FALSE(kept.nameTaken);
   CHECK(kept.stopSignal == 15);
+}
+
+TEST_CASE("roles: a fresh non-member waits while the decision has no live member") {
+  BootstrapFacts f;
+  f.nodeName = "mynode";
+  f.decision = std::vector<std::string>{"3f2a9c1b7d"};
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);  // members alive (or unknown): join them
+  f.decisionOrphaned = true;
+  CHECK(bootstrapRole(f) == BootstrapRole::Wait);
+  f.freshData = false;  // a node with data never drives a bootstrap
+  CHECK(bootstrapRole(f) == BootstrapRole::Join);
+  f.freshData = true;
+  f.nodeName = "3f2a9c1b7d";  // a member that comes back carries it out
+  CHECK(bootstrapRole(f) == BootstrapRole::Initial);
+  Peer member;
+  member.nodeName = "3f2a9c1b7d";
+  Peer other;
+  other.nodeName = "mynode";
+  CHECK(decisionHasLiveMember({"3f2a9c1b7d"}, {other, member}));
+  CHECK_FALSE(decisionHasLiveMember({"3f2a9c1b7d"}, {other}));
+}
+
+namespace {
+
+// A context whose clock moves `step` per sleep, so the stale bound passes without waiting.
+BootstrapContext clockedContext(MemoryStore& store, const std::string& name, int& sleeps,
+                                std::chrono::seconds step) {
+  BootstrapContext ctx = context(store, name, 1, sleeps);
+  auto start = std::chrono::steady_clock::now();
+  ctx.now = [start, step, &sleeps] { return start + step * sleeps; };
+  return ctx;
+}
+
+}  // namespace
+
+TEST_CASE("coordination: a decision whose members are all gone is replaced after the bound") {
+  MemoryStore store;
+  store.set(kState + "/bootstrap", decisionValue({"3f2a9c1b7d"}));
+  store.set(kState + "/announce/10.0.0.1", announced("mynode", true));
+  int sleeps = 0;
+  auto ctx = clockedContext(store, "mynode", sleeps, std::chrono::seconds(20));
+  BootstrapOutcome out = coordinateBootstrap(ctx);
+  CHECK(out.role == BootstrapRole::Initial);
+  CHECK(out.initialMasters == std::vector<std::string>{"mynode"});
+  CHECK(sleeps == 3);  // 0, 20, 40 s orphaned; replaced at 60 s
+  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
+        std::vector<std::string>{"mynode"});
+}
+
+TEST_CASE("coordination: an orphaned decision is kept until the bound has passed") {
+  MemoryStore store;
+  store.set(kState + "/bootstrap", decisionValue({"3f2a9c1b7d"}));
+  store.set(kState + "/announce/10.0.0.1", announced("mynode", true));
+  int sleeps = 0;
+  auto ctx = clockedContext(store, "mynode", sleeps, std::chrono::seconds(5));
+  BootstrapOutcome out = coordinateBootstrap(ctx);  // gives up after 6 sleeps: 30 s < 60 s
+  CHECK(out.stopSignal == 15);
+  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
+        std::vector<std::string>{"3f2a9c1b7d"});
+}
+
+TEST_CASE("coordination: a decision with a member announced is never replaced") {
+  MemoryStore store;
+  store.set(kState + "/bootstrap", decisionValue({"es-b"}));
+  store.set(kState + "/announce/10.0.0.1", announced("mynode", true));
+  store.set(kState + "/announce/10.0.0.2", announced("es-b", false));
+  int sleeps = 0;
+  auto ctx = clockedContext(store, "mynode", sleeps, std::chrono::seconds(100));
+  CHECK(coordinateBootstrap(ctx).role == BootstrapRole::Join);
+  CHECK(sleeps == 0);
+  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
+        std::vector<std::string>{"es-b"});
+}
+
+TEST_CASE("reset-bootstrap deletes an orphaned decision and refuses otherwise") {
+  const StateKeys keys(kState);
+  std::string message;
+  {
+    MemoryStore store;
+    CHECK(resetBootstrap(store, keys, kPrefix, message) == ResetResult::NothingToReset);
+    store.set(keys.decision, decisionValue({"gone"}));
+    store.set(keys.announceDir + "/10.0.0.1", announced("mynode", true));
+    CHECK(resetBootstrap(store, keys, kPrefix, message) == ResetResult::Deleted);
+    CHECK_FALSE(store.has(keys.decision));
+    CHECK(message.find("deleted the bootstrap decision") != std::string::npos);
+  }
+  {
+    MemoryStore store;  // a cluster formed: its bootstrap must never run again
+    store.set(keys.decision, decisionValue({"gone"}));
+    store.set(keys.clusterUuid, "k3fQ");
+    CHECK(resetBootstrap(store, keys, kPrefix, message) == ResetResult::Refused);
+    CHECK(message.find("cluster UUID k3fQ") != std::string::npos);
+    CHECK(store.has(keys.decision));
+  }
+  {
+    MemoryStore store;  // a node is registered
+    store.set(keys.decision, decisionValue({"gone"}));
+    store.set(kPrefix + "/10.0.0.9", R"({"transport_port":9300})");
+    CHECK(resetBootstrap(store, keys, kPrefix, message) == ResetResult::Refused);
+    CHECK(store.has(keys.decision));
+  }
+  {
+    MemoryStore store;  // a member is starting
+    store.set(keys.decision, decisionValue({"es-b"}));
+    store.set(keys.announceDir + "/10.0.0.2", announced("es-b", true));
+    CHECK(resetBootstrap(store, keys, kPrefix, message) == ResetResult::Refused);
+    CHECK(message.find("stop it first") != std::string::npos);
+    CHECK(store.has(keys.decision));
+  }
 }
