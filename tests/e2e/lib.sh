@@ -273,8 +273,9 @@ node_name() { printf 'node-%s\n' "$1"; }
 
 # start_node N — creates and starts node N (container $RUN-nN, volume $RUN-nN-data).
 start_node() {
-  local n=$1 ip
+  local n=$1 ip sec=()
   ip=$(ip_of "$n")
+  mapfile -t sec < <(security_opts)
   docker run -d --name "$(cname "$n")" --network host \
     -v "$(cname "$n")-data:$DATA_DIR" \
     -e network.host="$ip" \
@@ -290,7 +291,21 @@ start_node() {
     -e HEALTH_FAILURES="$E2E_FAILURES" \
     -e STOP_GRACE="${E2E_STOP_GRACE}s" \
     -e ES_JAVA_OPTS="-Xms256m -Xmx256m" \
+    "${sec[@]}" \
     "$IMAGE" >/dev/null || fail "docker run of node $n failed"
+}
+
+# security_opts — the explicit security opt-outs for `docker run`, one per line, since the images
+# (official and stand-in alike) ship with security on: Elasticsearch's
+# xpack.security.enabled=false (7.17 accepts it too), and for OpenSearch the official image's
+# variables (neither the plugin's demo configuration nor the plugin; the plain stand-in has no
+# plugin and ignores them).
+security_opts() {
+  if [[ $FLAVOR == elasticsearch ]]; then
+    printf '%s\n' -e xpack.security.enabled=false
+  else
+    printf '%s\n' -e DISABLE_INSTALL_DEMO_CONFIG=true -e DISABLE_SECURITY_PLUGIN=true
+  fi
 }
 
 # in_parallel FUNC N... — FUNC N for every N at the same time; fails when any of them failed.
