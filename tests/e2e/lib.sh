@@ -356,6 +356,13 @@ EOF
   chmod 0644 "$T/opensearch/"*.yml
 }
 
+# wrong_password_timing — the wrong-password node's probe timeout: 5 s instead of 1 s (and a TTL
+# that keeps the entrypoint's rule interval + 2 x timeout < TTL; it never registers anyway). A
+# refused password is checked against the bcrypt hash every time (only successes are cached),
+# which took more than 1 s on a loaded 2-core machine: the probe then alternated between "timed
+# out" and "authentication failed", each logged as a change of the failure's kind.
+wrong_password_timing() { printf '%s\n' -e HEALTH_TIMEOUT=5s -e ETCD_TTL=15; }
+
 # secure_node_opts N — `docker run` options of a secured node, one per line.
 secure_node_opts() {
   local n=$1 name conf=/usr/share/$FLAVOR/config
@@ -377,6 +384,7 @@ secure_node_opts() {
     # Its own password stays right (it joins the cluster); only its probe's is wrong.
     if [[ $n == "$E2E_WRONG_PASSWORD_NODE" ]]; then
       printf '%s\n' -e ES_HEALTH_USERNAME=elastic -e "ES_HEALTH_PASSWORD=$E2E_WRONG_PASSWORD"
+      wrong_password_timing
     fi
   else
     printf '%s\n' -v "$T/opensearch/opensearch.yml:$conf/opensearch.yml:ro" \
@@ -394,6 +402,7 @@ secure_node_opts() {
       -e ES_HEALTH_USERNAME=admin
     if [[ $n == "$E2E_WRONG_PASSWORD_NODE" ]]; then
       printf '%s\n' -e "ES_HEALTH_PASSWORD=$E2E_WRONG_PASSWORD"
+      wrong_password_timing
     else
       printf '%s\n' -e ES_HEALTH_PASSWORD_FILE=/run/secrets/password
     fi
