@@ -185,15 +185,12 @@ wait_for 30 "etcd on $ETCD_URL" ec endpoint health
 ok "etcd on $ETCD_URL; the host's address for this test is $IP"
 
 # Settings a test node needs: a cluster of one (ES_BOOTSTRAP_EXPECT=1: the entrypoint's first
-# bootstrap names this node the initial master), a small heap, a short TTL, and security off
-# through the explicit opt-out (the units' start and stop are tested here, security in
-# tests/e2e/secured).
+# bootstrap names this node the initial master), a small heap, a short TTL.
 cat >"$T/extra.env" <<EOF
 ES_BOOTSTRAP_EXPECT=1
 ES_JAVA_OPTS=-Xms256m -Xmx256m
 ETCD_TTL=10
 HEALTH_INTERVAL=2s
-ES_SETTING_XPACK_SECURITY_ENABLED=false
 EOF
 if [[ $MODE == fleet ]]; then
   printf 'COREOS_PRIVATE_IPV4=%s\nCOREOS_PUBLIC_IPV4=%s\n' "$IP" "$IP" >"$T/environment"
