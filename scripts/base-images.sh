@@ -6,6 +6,9 @@
 #   search         es-etcd-entrypoint/elasticsearch:<v> and es-etcd-entrypoint/opensearch:<v>
 #                  for every version in versions.env (also tagged :<major>), from Maven Central
 #   FLAVOR:VERSION one search image, e.g. elasticsearch:8.19.21
+#   opensearch-security:VERSION
+#                  es-etcd-entrypoint/opensearch:<v>-security: OpenSearch with its security
+#                  plugin (as the official image ships it), for ESETCD_OS_SECURITY_VERSION
 # Usage: scripts/base-images.sh [--smoke] [TARGET...]      (no TARGET: all of them)
 #
 # Idempotent: every image carries a label with a hash of its inputs (Dockerfile, build args,
@@ -174,21 +177,24 @@ host_jdk21() {
   printf '%s\n' "$best"
 }
 
-# settings_for FLAVOR MAJOR — appended to the distribution's own config file.
+# settings_for — appended to the distribution's own config file.
 settings_for() {
-  local flavor=$1 major=$2
   printf '\n# Added by scripts/base-images.sh, as in the official image:\n'
   printf 'cluster.name: "docker-cluster"\nnetwork.host: 0.0.0.0\n'
-  # Both ES zips (7.17 and 8.x) carry the x-pack-security module; 8.x would otherwise switch on
-  # TLS and passwords on first start, 7.17 warns on every request. OpenSearch's zip has no
-  # security plugin and would reject the setting.
-  if [[ $flavor == elasticsearch ]] && ((major >= 7)); then
-    printf 'xpack.security.enabled: false\n'
-  fi
+  # Security stays as the distribution ships it, as in the official image: Elasticsearch 8.x
+  # requires passwords (and TLS on transport off loopback) unless a node says
+  # xpack.security.enabled=false, the explicit opt-out that tests and demos without security
+  # pass. OpenSearch's zip has no security plugin (the -security image adds it).
+}
+
+# tag_major FLAVOR VERSION — also tags :<major>, for the version of its line in versions.env only
+# (the base of the -security stand-in, e.g. OpenSearch 2.19.4, must not take :2 over).
+tag_major() {
+  if default_search_targets | grep -qx "$1:$2"; then docker tag "$P/$1:$2" "$P/$1:${2%%.*}"; fi
 }
 
 build_search() {
-  local flavor=$1 version=$2 major=${2%%.*} image="$P/$1:$2" zip jdk='' java_pkg='' java_dir hash ctx
+  local flavor=$1 version=$2 image="$P/$1:$2" zip jdk='' java_pkg='' java_dir hash ctx
   if needs_java21 "$flavor" "$version"; then
     # The image uses the host's apt sources, so the host's candidate tells. (`apt-cache show`
     # succeeds for names that are only referenced by other packages: ask for a candidate.)
@@ -210,7 +216,7 @@ build_search() {
   } | inputs_hash)
   if image_current "$image" "$hash"; then
     say "$image is up to date"
-    docker tag "$image" "$P/$flavor:$major"
+    tag_major "$flavor" "$version"
     ((FORCE_SMOKE)) && smoke "$image"
     return 0
   fi
@@ -223,7 +229,7 @@ build_search() {
   unzip -q "$zip" -d "$ctx/unpacked"
   mv "$ctx/unpacked/$flavor-$version" "$ctx/home"
   mkdir -p "$ctx/home/data" "$ctx/home/logs" "$ctx/home/plugins" "$ctx/jdk"
-  settings_for "$flavor" "$major" >>"$ctx/home/config/$flavor.yml"
+  settings_for >>"$ctx/home/config/$flavor.yml"
   # Group 0 gets the owner's rights, so any uid in group 0 can run it (as the official image).
   chmod -R g=u "$ctx/home"
   # Hard links when possible: the JDK is ~300 MB and docker tars the context anyway.
@@ -236,7 +242,7 @@ build_search() {
     --label "es-etcd-entrypoint.flavor=$flavor"
   rm -rf "$ctx"
   trap - EXIT
-  docker tag "$image" "$P/$flavor:$major"
+  tag_major "$flavor" "$version"
   say "built $image ($(docker image inspect --format '{{ .Size }}' "$image" | numfmt --to=iec))"
   smoke "$image"
 }
@@ -245,16 +251,31 @@ build_search() {
 # JSON is printed. Queried with curl inside the container: nothing is published on the host.
 # The ES 8.x integ-test-zip lacks the rest-root module, so `GET /` answers 405 there: any HTTP
 # status counts as "up", and the version then comes from the nodes info API.
+# How it runs: Elasticsearch with the explicit opt-out xpack.security.enabled=false (the smoke
+# test is about the image, not about security; harmless on 7.17); OpenSearch with the security
+# plugin as the official image runs by default, i.e. with the plugin's demo configuration and
+# OPENSEARCH_INITIAL_ADMIN_PASSWORD, over https as admin; plain OpenSearch as it is.
 smoke() {
-  local image=$1 cid deadline out
+  local image=$1 cid deadline out run=() curl=(curl) url=http://localhost:9200 labels want='^[1-5][0-9][0-9]$'
   ((SMOKE)) || return 0
   say "smoke test $image"
-  cid=$(docker run -d -e discovery.type=single-node -e ES_JAVA_OPTS="-Xms256m -Xmx256m" "$image")
+  labels=$(docker image inspect --format \
+    '{{ index .Config.Labels "es-etcd-entrypoint.flavor" }} {{ index .Config.Labels "es-etcd-entrypoint.plugins" }}' "$image")
+  if [[ $labels == elasticsearch* ]]; then
+    run=(-e xpack.security.enabled=false)
+  elif [[ $labels == *opensearch-security* ]]; then
+    # A throwaway container's demo password; the plugin rejects weak ones.
+    run=(-e OPENSEARCH_INITIAL_ADMIN_PASSWORD=Smoke-Test-2-Demo-Only)
+    curl=(curl -k -u admin:Smoke-Test-2-Demo-Only) url=https://localhost:9200
+    # 503 until the plugin has created its security index.
+    want='^200$'
+  fi
+  cid=$(docker run -d -e discovery.type=single-node -e ES_JAVA_OPTS="-Xms256m -Xmx256m" "${run[@]}" "$image")
   # shellcheck disable=SC2064 # expand now: $cid is local
   trap "docker rm -f '$cid' >/dev/null 2>&1" EXIT
   deadline=$((SECONDS + SMOKE_TIMEOUT))
-  until [[ $(docker exec "$cid" curl -s -o /dev/null -w '%{http_code}' http://localhost:9200/ \
-    2>/dev/null) =~ ^[1-5][0-9][0-9]$ ]]; do
+  until [[ $(docker exec "$cid" "${curl[@]}" -s -o /dev/null -w '%{http_code}' "$url/" \
+    2>/dev/null) =~ $want ]]; do
     if ((SECONDS >= deadline)) || [[ $(docker inspect --format '{{ .State.Running }}' "$cid") != true ]]; then
       docker logs --tail 60 "$cid" >&2 || true
       # Untag it: the next run must rebuild and re-test it rather than call it up to date.
@@ -264,17 +285,62 @@ smoke() {
     fi
     sleep 2
   done
-  out=$(docker exec "$cid" curl -fsS http://localhost:9200/ 2>/dev/null ||
-    docker exec "$cid" curl -fsS 'http://localhost:9200/_nodes/_local?filter_path=nodes.*.name,nodes.*.version,nodes.*.build_flavor,nodes.*.build_type,nodes.*.jvm.version')
+  out=$(docker exec "$cid" "${curl[@]}" -fsS "$url/" 2>/dev/null ||
+    docker exec "$cid" "${curl[@]}" -fsS "$url/_nodes/_local?filter_path=nodes.*.name,nodes.*.version,nodes.*.build_flavor,nodes.*.build_type,nodes.*.jvm.version,nodes.*.plugins.name")
   say "smoke ok after $((SECONDS + SMOKE_TIMEOUT - deadline))s: $image answered $(tr -d ' \n' <<<"$out" | cut -c1-160)"
   printf '%s\n' "$out" >&2
   docker rm -f "$cid" >/dev/null
   trap - EXIT
 }
 
+# --- OpenSearch with its security plugin -----------------------------------------------------
+
+# build_search_security VERSION — $P/opensearch:VERSION-security: the plain stand-in plus the
+# security plugin, which the official OpenSearch image always carries and the integ-test-zip
+# lacks. Maven Central serves it as org.opensearch.plugin:opensearch-security:VERSION.0 for some
+# releases only (ESETCD_OS_SECURITY_VERSION in versions.env); it is installed with the
+# distribution's own bin/opensearch-plugin, as the official image's build does.
+build_search_security() {
+  local version=$1 base="$P/opensearch:$1" image="$P/opensearch:$1-security" zip hash ctx
+  build_search opensearch "$version"
+  zip=$("$ESETCD_ROOT/scripts/fetch-dist.sh" opensearch-security "$version.0" | tail -n 1)
+  hash=$({
+    docker image inspect --format '{{ .Id }}' "$base"
+    cat "$IMAGES_DIR/search-security.Dockerfile"
+    stat -c %s "$zip"
+  } | inputs_hash)
+  if image_current "$image" "$hash"; then
+    say "$image is up to date"
+    ((FORCE_SMOKE)) && smoke "$image"
+    return 0
+  fi
+  say "building $image (plugin $(basename "$zip"))"
+  ctx=$(mktemp -d)
+  # shellcheck disable=SC2064 # expand now: $ctx is local
+  trap "rm -rf '$ctx'" EXIT
+  cp -l "$zip" "$ctx/opensearch-security.zip" 2>/dev/null || cp "$zip" "$ctx/opensearch-security.zip"
+  docker_build "opensearch-$version-security" "$image" "$ctx" "$IMAGES_DIR/search-security.Dockerfile" \
+    --build-arg BASE_IMAGE="$base" --label "$INPUTS_LABEL=$hash" \
+    --label "es-etcd-entrypoint.plugins=opensearch-security"
+  rm -rf "$ctx"
+  trap - EXIT
+  say "built $image ($(docker image inspect --format '{{ .Size }}' "$image" | numfmt --to=iec))"
+  smoke "$image"
+}
+
 default_search_targets() {
   printf '%s\n' "elasticsearch:$ESETCD_ES7_VERSION" "elasticsearch:$ESETCD_ES8_VERSION" \
-    "opensearch:$ESETCD_OS2_VERSION" "opensearch:$ESETCD_OS3_VERSION"
+    "opensearch:$ESETCD_OS2_VERSION" "opensearch:$ESETCD_OS3_VERSION" \
+    "opensearch-security:$ESETCD_OS_SECURITY_VERSION"
+}
+
+# build_search_target FLAVOR:VERSION
+build_search_target() {
+  case $1 in
+    elasticsearch:* | opensearch:*) build_search "${1%%:*}" "${1#*:}" ;;
+    opensearch-security:*) build_search_security "${1#*:}" ;;
+    *) die "unknown target '$1' (see --help)" ;;
+  esac
 }
 
 main() {
@@ -283,7 +349,7 @@ main() {
     case $t in
       --smoke) FORCE_SMOKE=1 ;;
       -h | --help)
-        sed -n '2,15p' "$0"
+        sed -n '2,18p' "$0"
         exit 0
         ;;
       *) targets+=("$t") ;;
@@ -300,9 +366,9 @@ main() {
       etcd) build_etcd ;;
       search)
         mapfile -t search < <(default_search_targets)
-        for s in "${search[@]}"; do build_search "${s%%:*}" "${s#*:}"; done
+        for s in "${search[@]}"; do build_search_target "$s"; done
         ;;
-      elasticsearch:* | opensearch:*) build_search "${t%%:*}" "${t#*:}" ;;
+      *:*) build_search_target "$t" ;;
       *) die "unknown target '$t' (see --help)" ;;
     esac
   done

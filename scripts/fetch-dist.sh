@@ -4,10 +4,14 @@
 # the path of the cached zip as the last line of stdout.
 #
 # Usage: scripts/fetch-dist.sh elasticsearch|opensearch VERSION
+#        scripts/fetch-dist.sh opensearch-security PLUGIN_VERSION     (e.g. 2.19.4.0)
 #
-# The artifact is the integ-test-zip: the real server with the transport and HTTP modules (plus
-# x-pack core/security in ES 8.x), but no bundled JDK and no plugins. It lands in
-# $ESETCD_CACHE/dist/<flavor>-<version>.zip; a cached zip is reused without network access.
+# The distribution is the integ-test-zip: the real server with the transport and HTTP modules
+# (plus x-pack core/security in ES 8.x), but no bundled JDK and no plugins. OpenSearch's security
+# plugin is a separate artifact (org.opensearch.plugin:opensearch-security, version = the
+# OpenSearch version + a fourth number), installed by scripts/base-images.sh with
+# bin/opensearch-plugin. Either lands in $ESETCD_CACHE/dist/<name>-<version>.zip; a cached zip is
+# reused without network access.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -16,19 +20,23 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
 usage() {
-  echo "usage: $0 elasticsearch|opensearch VERSION" >&2
+  echo "usage: $0 elasticsearch|opensearch VERSION | opensearch-security PLUGIN_VERSION" >&2
   exit 2
 }
 
 main() {
   (($# == 2)) || usage
-  local flavor=$1 version=$2 group dist zip m2 tmp
+  local flavor=$1 version=$2 group dist zip m2 tmp version_re='^[0-9]+\.[0-9]+\.[0-9]+$'
   case $flavor in
     elasticsearch) group=org.elasticsearch.distribution.integ-test-zip ;;
     opensearch) group=org.opensearch.distribution.integ-test-zip ;;
+    opensearch-security)
+      group=org.opensearch.plugin
+      version_re='^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$'
+      ;;
     *) usage ;;
   esac
-  [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "bad version '$version'"
+  [[ $version =~ $version_re ]] || die "bad version '$version'"
 
   dist=$ESETCD_CACHE/dist
   zip=$dist/$flavor-$version.zip

@@ -15,6 +15,11 @@
 # Secrets: ELASTIC_PASSWORD_FILE / KEYSTORE_PASSWORD_FILE via the distribution's own
 # bin/*-env-from-file (mode 400/600 required), and ELASTIC_PASSWORD seeds bootstrap.password in
 # the keystore as the official image does.
+# OpenSearch's security plugin, when installed (the -security stand-in; the official image always
+# has it), as the official opensearch-docker-entrypoint.sh treats it: the plugin's demo
+# configuration (demo certificates, admin password from OPENSEARCH_INITIAL_ADMIN_PASSWORD) is
+# installed unless DISABLE_INSTALL_DEMO_CONFIG=true, and DISABLE_SECURITY_PLUGIN=true switches
+# the plugin off.
 set -euo pipefail
 
 # Files created by the server stay group-writable: the image runs as uid 1000, gid 0, and an
@@ -56,6 +61,15 @@ if [[ -n ${ELASTIC_PASSWORD:-} && -x bin/elasticsearch-keystore ]]; then
 fi
 
 settings=()
+if [[ $flavor == opensearch && -d plugins/opensearch-security ]]; then
+  if [[ ${DISABLE_INSTALL_DEMO_CONFIG:-} != true ]]; then
+    # -s: a configuration already in opensearch.yml (a restart) is left alone.
+    bash plugins/opensearch-security/tools/install_demo_configuration.sh -y -i -s
+  fi
+  if [[ ${DISABLE_SECURITY_PLUGIN:-} == true ]]; then
+    settings+=(-Eplugins.security.disabled=true)
+  fi
+fi
 # A distribution of type "docker" translates the variables itself; doing it twice would pass every
 # setting twice, which Elasticsearch rejects.
 if ! grep -qE '^(ES|OPENSEARCH)_DISTRIBUTION_TYPE=docker' "bin/$flavor-env"; then

@@ -41,6 +41,16 @@ FAILED=1 # cleared by pass_all; any other exit keeps $T and dumps the logs
 ETCD_PID=
 WAITED=0
 
+# How the harness and the entrypoint reach a node's HTTP port: plain http by default; e2e_secure
+# switches both to https (the harness with the cluster CA and basic auth from a curl config file,
+# so that no password shows in a command line).
+E2E_SECURE=0
+E2E_SCHEME=http
+E2E_CURL=()
+# Nodes that are in the cluster but deliberately never registered (a node whose probe cannot
+# authenticate): `formed` expects them in every node's count, not in etcd.
+E2E_UNREGISTERED=0
+
 # --- reporting ---------------------------------------------------------------------------------
 
 note() { printf '# [%4ds] %s\n' "$SECONDS" "$*"; }
@@ -99,11 +109,13 @@ wait_until() {
 
 # --- set-up and clean-up -----------------------------------------------------------------------
 
-# e2e_init NAME FLAVOR VERSION
+# e2e_init NAME FLAVOR VERSION [BUILD-IMAGE-OPTION...] — the options go to scripts/build-image.sh
+# (e.g. --security for OpenSearch with its security plugin).
 e2e_init() {
   # Globals read by the run.sh scripts and steps.sh: TEST_NAME FLAVOR VERSION RUN T PREFIX STATE
   # CLUSTER_NAME MASTERS_SETTING IMAGE NET ETCD_URL.
   TEST_NAME=$1 FLAVOR=$2 VERSION=$3
+  shift 3
   RUN=esetcd-e2e-$TEST_NAME-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
   T=$(mktemp -d "${TMPDIR:-/tmp}/$RUN.XXXXXX")
   mkdir -p "$T/logs"
@@ -122,6 +134,7 @@ e2e_init() {
   local args=(--local) t0
   t0=$(now_ms)
   [[ $FLAVOR == opensearch ]] && args+=(--opensearch)
+  args+=("$@")
   IMAGE=$("$ESETCD_ROOT/scripts/build-image.sh" "${args[@]}" "$VERSION" 2>"$T/build-image.log" | tail -n 1) ||
     { tail -n 40 "$T/build-image.log" >&2; fail "scripts/build-image.sh ${args[*]} $VERSION failed"; }
   if [[ -z $IMAGE ]] || ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
@@ -141,7 +154,8 @@ need_tools() {
   command -v etcdctl >/dev/null || need_apt etcd-client >&2
   command -v jq >/dev/null || need_apt jq >&2
   command -v curl >/dev/null || need_apt curl >&2
-  for c in docker etcd etcdctl curl jq awk od; do
+  command -v openssl >/dev/null || need_apt openssl >&2
+  for c in docker etcd etcdctl curl jq awk od openssl; do
     command -v "$c" >/dev/null || fail "required command '$c' not found"
   done
 }
@@ -265,6 +279,136 @@ dump_everything() {
   fi
 }
 
+# --- secured nodes (issue 7) -------------------------------------------------------------------
+
+# e2e_secure — every node from now on runs secured, the way a production cluster does:
+#   - certificates from scripts/certs.sh (one cluster CA; per node a certificate for CN=node-N
+#     whose SANs include its loopback address), mounted read-only at config/certs (Elasticsearch
+#     only reads TLS files under its config directory);
+#   - TLS on transport and HTTP, the entrypoint probing https://<address>:9200 with
+#     ES_HEALTH_CA_FILE (full verification: CA and host name);
+#   - a random password, from a file mounted read-only at /run/secrets: Elasticsearch's own
+#     ELASTIC_PASSWORD_FILE (the entrypoint probes as "elastic" with it, no setting of its own);
+#     OpenSearch's "admin" user, whose bcrypt hash (the plugin's tools/hash.sh) is in the
+#     internal_users.yml every node mounts, probed with ES_HEALTH_USERNAME/ES_HEALTH_PASSWORD_FILE;
+#   - the harness itself talks https with the CA and basic auth (E2E_CURL: a curl config file).
+# Globals: CERTS SECRETS E2E_USER E2E_PASSWORD, and E2E_WRONG_PASSWORD_NODE (a node whose probe
+# gets a wrong password; empty: none).
+E2E_WRONG_PASSWORD_NODE=
+E2E_WRONG_PASSWORD=not-the-password
+e2e_secure() {
+  local n nodes=() hash
+  E2E_SECURE=1 E2E_SCHEME=https
+  CERTS=$T/certs SECRETS=$T/secrets
+  for n in 1 2 3 4 5; do nodes+=("$(node_name "$n")=$(ip_of "$n")"); done
+  "$ESETCD_ROOT/scripts/certs.sh" --admin "$CERTS" "${nodes[@]}" >"$T/certs.log" 2>&1 ||
+    { cat "$T/certs.log" >&2; fail "scripts/certs.sh failed"; }
+  ok "certificates by scripts/certs.sh: $(openssl x509 -noout -subject -nameopt RFC2253 -in "$CERTS/node-1.crt")"
+
+  E2E_PASSWORD=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  if [[ $FLAVOR == elasticsearch ]]; then E2E_USER='elastic'; else E2E_USER='admin'; fi
+  # The container runs as uid 1000, gid 0; Elasticsearch refuses a password file whose mode is
+  # not 400 or 600.
+  mkdir -m 0755 "$SECRETS"
+  (umask 077 && printf '%s' "$E2E_PASSWORD" >"$SECRETS/password")
+  chown 1000:0 "$SECRETS/password"
+  (umask 077 && printf 'cacert = "%s"\nuser = "%s:%s"\n' "$CERTS/ca.crt" "$E2E_USER" "$E2E_PASSWORD" >"$T/curl.conf")
+  E2E_CURL=(-K "$T/curl.conf")
+  [[ $FLAVOR == opensearch ]] && opensearch_security_config
+  note "secured nodes: TLS on transport and HTTP, user $E2E_USER, certificates in $CERTS"
+}
+
+# opensearch_security_config — what an operator writes for OpenSearch's security plugin with
+# their own certificates: the admin password's bcrypt hash, made with the plugin's own
+# tools/hash.sh (the password read from the environment, never from a command line), in
+# internal_users.yml; the security index is created from the plugin's files at the cluster's
+# first start (plugins.security.allow_default_init_securityindex). And opensearch.yml with the
+# lists of distinguished names, which cannot be -E settings (their values are split at commas);
+# every other setting is per node (secure_node_opts).
+opensearch_security_config() {
+  local hash
+  # shellcheck disable=SC2016 # a literal $2a$ / $2b$ / $2y$ (bcrypt) prefix
+  hash=$(E2E_ADMIN_PASSWORD=$E2E_PASSWORD docker run --rm -e E2E_ADMIN_PASSWORD --entrypoint bash "$IMAGE" \
+    plugins/opensearch-security/tools/hash.sh -env E2E_ADMIN_PASSWORD 2>"$T/hash.err" | grep -E '^\$2[aby]\$' | tail -n 1)
+  [[ -n $hash ]] || { cat "$T/hash.err" >&2; fail "the security plugin's tools/hash.sh printed no bcrypt hash"; }
+  mkdir -m 0755 "$T/opensearch"
+  cat >"$T/opensearch/internal_users.yml" <<EOF
+_meta:
+  type: "internalusers"
+  config_version: 2
+admin:
+  hash: "$hash"
+  reserved: true
+  backend_roles:
+  - "admin"
+  description: "Cluster administrator (all_access through the admin backend role)"
+EOF
+  cat >"$T/opensearch/opensearch.yml" <<'EOF'
+cluster.name: docker-cluster
+network.host: 0.0.0.0
+# Transport connections are accepted from certificates with these subjects only.
+plugins.security.nodes_dn:
+  - "CN=node-*,OU=nodes,O=es-etcd-entrypoint"
+# The certificate that may change the security configuration (securityadmin.sh).
+plugins.security.authcz.admin_dn:
+  - "CN=admin,OU=admins,O=es-etcd-entrypoint"
+EOF
+  chmod 0644 "$T/opensearch/"*.yml
+}
+
+# wrong_password_timing — the wrong-password node's probe timeout: 5 s instead of 1 s (and a TTL
+# that keeps the entrypoint's rule interval + 2 x timeout < TTL; it never registers anyway). A
+# refused password is checked against the bcrypt hash every time (only successes are cached),
+# which took more than 1 s on a loaded 2-core machine: the probe then alternated between "timed
+# out" and "authentication failed", each logged as a change of the failure's kind.
+wrong_password_timing() { printf '%s\n' -e HEALTH_TIMEOUT=5s -e ETCD_TTL=15; }
+
+# secure_node_opts N — `docker run` options of a secured node, one per line.
+secure_node_opts() {
+  local n=$1 name conf=/usr/share/$FLAVOR/config
+  name=$(node_name "$n")
+  printf '%s\n' -v "$CERTS:$conf/certs:ro" -v "$SECRETS:/run/secrets:ro" \
+    -e "ES_HEALTH_CA_FILE=$conf/certs/ca.crt"
+  if [[ $FLAVOR == elasticsearch ]]; then
+    printf '%s\n' -e xpack.security.enabled=true \
+      -e xpack.security.transport.ssl.enabled=true \
+      -e xpack.security.transport.ssl.verification_mode=certificate \
+      -e "xpack.security.transport.ssl.key=certs/$name.key" \
+      -e "xpack.security.transport.ssl.certificate=certs/$name.crt" \
+      -e xpack.security.transport.ssl.certificate_authorities=certs/ca.crt \
+      -e xpack.security.http.ssl.enabled=true \
+      -e "xpack.security.http.ssl.key=certs/$name.key" \
+      -e "xpack.security.http.ssl.certificate=certs/$name.crt" \
+      -e xpack.security.http.ssl.certificate_authorities=certs/ca.crt \
+      -e ELASTIC_PASSWORD_FILE=/run/secrets/password
+    # Its own password stays right (it joins the cluster); only its probe's is wrong.
+    if [[ $n == "$E2E_WRONG_PASSWORD_NODE" ]]; then
+      printf '%s\n' -e ES_HEALTH_USERNAME=elastic -e "ES_HEALTH_PASSWORD=$E2E_WRONG_PASSWORD"
+      wrong_password_timing
+    fi
+  else
+    printf '%s\n' -v "$T/opensearch/opensearch.yml:$conf/opensearch.yml:ro" \
+      -v "$T/opensearch/internal_users.yml:$conf/opensearch-security/internal_users.yml:ro" \
+      -e DISABLE_INSTALL_DEMO_CONFIG=true \
+      -e "plugins.security.ssl.transport.pemcert_filepath=certs/$name.crt" \
+      -e "plugins.security.ssl.transport.pemkey_filepath=certs/$name.key" \
+      -e plugins.security.ssl.transport.pemtrustedcas_filepath=certs/ca.crt \
+      -e plugins.security.ssl.transport.enforce_hostname_verification=false \
+      -e plugins.security.ssl.http.enabled=true \
+      -e "plugins.security.ssl.http.pemcert_filepath=certs/$name.crt" \
+      -e "plugins.security.ssl.http.pemkey_filepath=certs/$name.key" \
+      -e plugins.security.ssl.http.pemtrustedcas_filepath=certs/ca.crt \
+      -e plugins.security.allow_default_init_securityindex=true \
+      -e ES_HEALTH_USERNAME=admin
+    if [[ $n == "$E2E_WRONG_PASSWORD_NODE" ]]; then
+      printf '%s\n' -e "ES_HEALTH_PASSWORD=$E2E_WRONG_PASSWORD"
+      wrong_password_timing
+    else
+      printf '%s\n' -e ES_HEALTH_PASSWORD_FILE=/run/secrets/password
+    fi
+  fi
+}
+
 # --- nodes -------------------------------------------------------------------------------------
 
 ip_of() { printf '%s.%s\n' "$NET" "$1"; }
@@ -273,13 +417,14 @@ node_name() { printf 'node-%s\n' "$1"; }
 
 # start_node N — creates and starts node N (container $RUN-nN, volume $RUN-nN-data).
 start_node() {
-  local n=$1 ip
+  local n=$1 ip sec=()
   ip=$(ip_of "$n")
+  mapfile -t sec < <(security_opts "$n")
   docker run -d --name "$(cname "$n")" --network host \
     -v "$(cname "$n")-data:$DATA_DIR" \
     -e network.host="$ip" \
     -e ES_PUBLISH_HOST="$ip" \
-    -e ES_HEALTH_URL="http://$ip:9200" \
+    -e ES_HEALTH_URL="$E2E_SCHEME://$ip:9200" \
     -e ES_NODE_NAME="$(node_name "$n")" \
     -e ES_CLUSTER_NAME="$CLUSTER_NAME" \
     -e ETCD_ENDPOINTS="$ETCD_URL" \
@@ -290,7 +435,23 @@ start_node() {
     -e HEALTH_FAILURES="$E2E_FAILURES" \
     -e STOP_GRACE="${E2E_STOP_GRACE}s" \
     -e ES_JAVA_OPTS="-Xms256m -Xmx256m" \
+    "${sec[@]}" \
     "$IMAGE" >/dev/null || fail "docker run of node $n failed"
+}
+
+# security_opts N — node N's security options for `docker run`, one per line. Without
+# e2e_secure: the explicit opt-outs, since the images (official and stand-in alike) ship with
+# security on — Elasticsearch's xpack.security.enabled=false (7.17 accepts it too), and for
+# OpenSearch the official image's variables (neither the plugin's demo configuration nor the
+# plugin; the plain stand-in has no plugin and ignores them).
+security_opts() {
+  if ((E2E_SECURE)); then
+    secure_node_opts "$1"
+  elif [[ $FLAVOR == elasticsearch ]]; then
+    printf '%s\n' -e xpack.security.enabled=false
+  else
+    printf '%s\n' -e DISABLE_INSTALL_DEMO_CONFIG=true -e DISABLE_SECURITY_PLUGIN=true
+  fi
 }
 
 # in_parallel FUNC N... — FUNC N for every N at the same time; fails when any of them failed.
@@ -332,8 +493,8 @@ log_time_ms() {
   date -d "$(awk '{ print $2 }' <<<"$line")" +%s%3N
 }
 
-# es_get N PATH — GET on node N's HTTP port, 3 s at most.
-es_get() { curl -fsS --max-time 3 "http://$(ip_of "$1"):9200$2"; }
+# es_get N PATH — GET on node N's HTTP port, 3 s at most (https and basic auth once e2e_secure ran).
+es_get() { curl -fsS --max-time 3 "${E2E_CURL[@]}" "$E2E_SCHEME://$(ip_of "$1"):9200$2"; }
 # nodes_seen N — number_of_nodes in node N's view (needs an elected master).
 nodes_seen() { es_get "$1" '/_cluster/health?master_timeout=2s' | jq -er .number_of_nodes; }
 has_nodes() { [[ $(nodes_seen "$1") == "$2" ]]; }
@@ -359,9 +520,10 @@ registered_all() {
   for n in "$@"; do registered "$n" || return 1; done
 }
 
-# formed N... — every node sees exactly these nodes and is registered.
+# formed N... — every node sees exactly these nodes (plus the $E2E_UNREGISTERED ones) and is
+# registered.
 formed() {
-  all_of has_nodes $# "$@" && registered_all "$@" && registration_count_is $#
+  all_of has_nodes $(($# + E2E_UNREGISTERED)) "$@" && registered_all "$@" && registration_count_is $#
 }
 
 seed_file() { docker exec "$(cname "$1")" cat /usr/share/elasticsearch/config/unicast_hosts.txt; }

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the E2E_* globals set here are read by lib.sh
 # The scenario steps of the e2e tests, shared by the run.sh scripts so that one cluster serves
 # several scenarios in a row. Each step states what it proves, asserts with bounded polling and
 # prints METRIC lines. Sourced after lib.sh (and e2e_init), never executed.
@@ -296,4 +297,78 @@ step_restart_all() {
     check "node $n: Elasticsearch never mentions $MASTERS_SETTING since the restart" \
       lacks "$es_log" 'initial_master_nodes|initial_cluster_manager_nodes'
   done
+}
+
+# --- secured clusters (issue 7) -----------------------------------------------------------------
+
+# step_secured_for_real N — the cluster formed above is really secured (so that its formation
+# proves the probe's https and credentials): node N answers only over https, and only with the
+# password; its transport port speaks TLS with a certificate of our CA; no container output
+# contains the password.
+step_secured_for_real() {
+  local n=$1 ip code subject c
+  ip=$(ip_of "$n")
+  note "the cluster is secured: TLS on HTTP and transport, passwords required"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --cacert "$CERTS/ca.crt" "https://$ip:9200/_cluster/health" || true)
+  check_eq "(negative) https without a password is refused" 401 "$code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 --cacert "$CERTS/ca.crt" -u "$E2E_USER:$E2E_WRONG_PASSWORD" \
+    "https://$ip:9200/_cluster/health" || true)
+  check_eq "(negative) https with a wrong password is refused" 401 "$code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$ip:9200/_cluster/health" || true)
+  check_eq "(negative) plain http gets no HTTP answer (status 000)" 000 "$code"
+  code=$(es_get "$n" /_cluster/health | jq -r .status) || fail "no answer over https with the CA and the password"
+  check "https with the CA and the password answers (status $code)" contains "$code" '^(green|yellow)$'
+  subject=$(openssl s_client -connect "$ip:9300" -CAfile "$CERTS/ca.crt" -verify_return_error \
+    -cert "$CERTS/admin.crt" -key "$CERTS/admin.key" </dev/null 2>/dev/null |
+    openssl x509 -noout -subject -nameopt RFC2253 2>/dev/null || true)
+  check_eq "transport port $ip:9300 speaks TLS with node $n's certificate (verified against the CA)" \
+    "subject=CN=$(node_name "$n"),OU=nodes,O=es-etcd-entrypoint" "$subject"
+  for c in 1 2 3; do
+    check "node $c's output never contains the password" lacks "$(node_logs "$c")" "$E2E_PASSWORD"
+  done
+}
+
+WRONG_FIRST_MS=
+# step_wrong_password_starts K — node K starts with the right certificates and its own right
+# password, but its probe's password is wrong (ES_HEALTH_PASSWORD): the entrypoint logs the
+# authentication failure (naming the user, never the password) and never registers, while the
+# server joins the cluster. It keeps running through the following steps (E2E_UNREGISTERED);
+# step_wrong_password_ends counts its failures afterwards.
+step_wrong_password_starts() {
+  local k=$1 t0
+  note "a node whose probe has a wrong password: node $k"
+  E2E_WRONG_PASSWORD_NODE=$k
+  t0=$(now_ms)
+  start_node "$k"
+  wait_until 180 "node $k logs the authentication failure of its probe" \
+    contains_auth_failure "$k"
+  metric auth_failure_logged "$(secs_between "$t0" "$(now_ms)")"
+  WRONG_FIRST_MS=$(log_time_ms "$k" 'authentication failed') || fail "no time on node $k's failure line"
+  check "it names the user (HTTP 401)" contains "$(entrypoint_log "$k")" "authentication failed for user \"$E2E_USER\" \\(HTTP 401\\)"
+  E2E_UNREGISTERED=1
+  wait_until 120 "node $k's server joins the cluster, the three others stay registered" formed 1 2 3
+  check "node $k is not registered" not_registered "$k"
+}
+contains_auth_failure() { contains "$(entrypoint_log "$1")" 'authentication failed'; }
+
+# step_wrong_password_ends K — after the steps in between (many probe intervals), node K logged
+# its authentication failure exactly once, never registered, and the three registrations
+# stayed; then it is stopped.
+step_wrong_password_ends() {
+  local k=$1 log window
+  note "the node with the wrong probe password, $(secs_between "$WRONG_FIRST_MS" "$(now_ms)")s later"
+  log=$(entrypoint_log "$k")
+  window=$(secs_between "$WRONG_FIRST_MS" "$(now_ms)")
+  check "at least 5 probe intervals since its first failure (${window}s, interval ${E2E_INTERVAL}s)" \
+    le $((5 * E2E_INTERVAL)) "$window"
+  check "node $k is still running" running "$k"
+  check_eq "node $k logged the authentication failure exactly once" 1 "$(grep -c 'authentication failed' <<<"$log")"
+  # (A fresh node's announcement under the state prefix is another key.)
+  check "node $k never registered at $(reg_key "$k")" lacks "$log" "I registered $(reg_key "$k") "
+  check "node $k is not registered" not_registered "$k"
+  check "the wrong password never shows in its output" lacks "$(node_logs "$k")" "$E2E_WRONG_PASSWORD"
+  check "nodes 1-3 stayed registered" registered_all 1 2 3
+  docker_stop "$k" || fail "docker stop of node $k failed"
+  E2E_UNREGISTERED=0 E2E_WRONG_PASSWORD_NODE=
+  wait_until 60 "three nodes again" formed 1 2 3
 }

@@ -69,6 +69,19 @@ void requireTlsRefusal(const Error& error) {
   CHECK(error.message.find("ETCD_KEY_FILE") != std::string::npos);
 }
 
+// A put by another client after `revision` wakes a watch from `revision` (a watch from a past
+// revision sees it whichever comes first: no sleep decides the order).
+void watchSeesAPut(Store& watcher, Store& writer, int64_t revision) {
+  std::optional<Result<bool>> written;  // Catch's assertions are not for other threads
+  std::thread put([&] { written = writer.createIfAbsent(kDir + "/10.0.0.2", "{}", 0); });
+  const auto change = watcher.waitForChange(kDir, revision, milliseconds(10000));
+  put.join();
+  REQUIRE(written);
+  CHECK(*written);
+  REQUIRE(change);
+  CHECK(change->changed);
+}
+
 }  // namespace
 
 TEST_CASE("mutual TLS: the test etcd really demands a client certificate signed by its CA",
@@ -110,17 +123,7 @@ TEST_CASE("mutual TLS: the v3 store puts, lists and watches with ETCD_CERT_FILE 
   CHECK(listing->kvs[0].key == kDir + "/10.0.0.1");
   CHECK(store->refresh(*lease));
 
-  // A put by another client after the listed revision wakes the watch (a watch from a past
-  // revision sees it whichever comes first: no sleep decides the order).
-  auto writer = storeFor("v3", options);
-  std::optional<Result<bool>> written;  // Catch's assertions are not for other threads
-  std::thread put([&] { written = writer->createIfAbsent(kDir + "/10.0.0.2", "{}", 0); });
-  const auto change = store->waitForChange(kDir, listing->revision, milliseconds(10000));
-  put.join();
-  REQUIRE(written);
-  CHECK(*written);
-  REQUIRE(change);
-  CHECK(change->changed);
+  watchSeesAPut(*store, *storeFor("v3", options), listing->revision);
   auto after = store->list(kDir);
   REQUIRE(after);
   CHECK(after->kvs.size() == 2);
@@ -135,15 +138,9 @@ TEST_CASE("mutual TLS: the v2 store works the same way", "[etcd][tls]") {
   auto listing = store->list(kDir);
   REQUIRE(listing);
   CHECK(listing->kvs.size() == 1);
-  auto writer = storeFor("v2", secured.client(secured.pki.clientCert, secured.pki.clientKey));
-  std::optional<Result<bool>> written;  // Catch's assertions are not for other threads
-  std::thread put([&] { written = writer->createIfAbsent(kDir + "/10.0.0.2", "{}", 0); });
-  const auto change = store->waitForChange(kDir, listing->revision, milliseconds(10000));
-  put.join();
-  REQUIRE(written);
-  CHECK(*written);
-  REQUIRE(change);
-  CHECK(change->changed);
+  watchSeesAPut(*store,
+                *storeFor("v2", secured.client(secured.pki.clientCert, secured.pki.clientKey)),
+                listing->revision);
 }
 
 TEST_CASE(
