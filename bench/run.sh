@@ -226,7 +226,8 @@ set_cmd() {
 # The environment every wrapper inherits (the others ignore ours' variables): setting it in the
 # launcher's environment rather than with env(1) keeps an extra exec out of the timed path.
 export_wrapper_env() {
-  export ETCD_ENDPOINTS=$ETCD ES_VERSION=8.15.0 ES_PUBLISH_HOST=127.0.0.1 ES_PASS_SETTINGS=never \
+  # DISCOVERY=on: the child is no Elasticsearch start command, and the full path is what is timed.
+  export DISCOVERY=on ETCD_ENDPOINTS=$ETCD ES_VERSION=8.15.0 ES_PUBLISH_HOST=127.0.0.1 ES_PASS_SETTINGS=never \
     ES_PATH_CONF=$WORK/conf STATE_DIR=$WORK/state SEED_ETCD=${ETCD#http://} \
     BENCH_CHILD=$CHILD BENCH_STAMP=$STAMP
   # Nothing listens there: the monitor thread's first probe must not find a node and register.
@@ -419,7 +420,7 @@ start_steady() {
   dir=$WORK/steady.$name
   mkdir -p "$dir/conf" "$dir/state"
   echo healthy >"$dir/health"
-  ETCD_ENDPOINTS=$ETCD ES_VERSION=8.15.0 ES_PUBLISH_HOST=$host ES_NODE_NAME=bench-$name \
+  DISCOVERY=on ETCD_ENDPOINTS=$ETCD ES_VERSION=8.15.0 ES_PUBLISH_HOST=$host ES_NODE_NAME=bench-$name \
     ES_HTTP_PORT=$port ES_PATH_CONF=$dir/conf STATE_DIR=$dir/state ES_PASS_SETTINGS=never \
     HEALTH_INTERVAL=5s STOP_GRACE=5s \
     "$bin" -- "$STANDIN" "$port" "$dir/health" >"$dir/log" 2>&1 &

@@ -8,6 +8,7 @@
 
 #include "assembly.hpp"
 #include "bootstrap.hpp"
+#include "command.hpp"
 #include "exit_codes.hpp"
 #include "lazy_store.hpp"
 #include "log.hpp"
@@ -38,6 +39,16 @@ std::string joinWords(const std::vector<std::string>& words) {
   return out;
 }
 
+std::string describeRoles(const NodeRoles& roles) {
+  std::string text = "roles: ";
+  if (!roles.roles)
+    text += "not set (every default role)";
+  else
+    text += roles.roles->empty() ? "[] (coordinating only)" : "[" + joinWords(*roles.roles) + "]";
+  if (!roles.source.empty()) text += " from " + roles.source;
+  return text + (roles.masterEligible ? ", master-eligible" : ", not master-eligible");
+}
+
 MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
   MonitorSettings ms;
   ms.prefix = c.prefix;
@@ -62,11 +73,11 @@ struct Background {
       : registrarStore(api, etcdOptions(c, nullptr)),
         watchStore(api, etcdOptions(c, stop.atomic())),
         registrar(registrarStore, registrationKey(c.prefix, plan.self),
-                  registrationValue(plan.self, plan.flavor, c.clusterName), c.ttlSeconds,
+                  registrationValue(plan.self, plan.flavor, plan.clusterName), c.ttlSeconds,
                   c.healthFailures),
         announcer(registrarStore,
                   StateKeys(c.statePrefix).announceDir + "/" + plan.self.publishHost,
-                  announcementValue(registrationValue(plan.self, plan.flavor, c.clusterName),
+                  announcementValue(registrationValue(plan.self, plan.flavor, plan.clusterName),
                                     plan.freshData),
                   c.ttlSeconds, 1),
         monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
@@ -91,9 +102,19 @@ struct Background {
 BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
-  if (initialMastersKey(plan.flavor).empty() || c.singleNode) return {};
-  BootstrapContext ctx{store, StateKeys(c.statePrefix), c.prefix, {}, c.bootstrapExpect, {}, {}};
+  if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
+  BootstrapContext ctx{store,
+                       StateKeys(c.statePrefix),
+                       c.prefix,
+                       {},
+                       c.bootstrapExpect,
+                       {},
+                       {},
+                       plan.self,
+                       c.bootstrapStaleAfter,
+                       std::chrono::steady_clock::now};
   ctx.facts.freshData = plan.freshData;
+  ctx.facts.masterEligible = plan.self.masterEligible;
   ctx.facts.nodeName = plan.self.nodeName;
   auto lastRefresh = Clock::now();
   ctx.keepAlive = [&] {
@@ -106,27 +127,29 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
   if (out.role == BootstrapRole::Initial)
     logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
             joinWords(out.initialMasters));
+  else if (out.role == BootstrapRole::Join && !plan.self.masterEligible)
+    logInfo("not master-eligible: never a candidate of the first bootstrap; joining");
   else if (out.role == BootstrapRole::Join)
     logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
                            : "data directory holds node state: joining, never bootstrapping");
   return out;
 }
 
-std::vector<std::string> childEnvironment(const Config& c) {
+// Our environment without the variables named in `drop`.
+std::vector<std::string> childEnvironment(const std::vector<std::string>& drop) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry(*e);
     std::string name = entry.substr(0, entry.find('='));
-    bool absorbed =
-        std::find(c.absorbedEnv.begin(), c.absorbedEnv.end(), name) != c.absorbedEnv.end();
-    if (!absorbed) env.push_back(entry);
+    if (std::find(drop.begin(), drop.end(), name) == drop.end()) env.push_back(entry);
   }
   return env;
 }
 
-// The signal loop: forwards signals, deregisters before stopping, enforces the grace period,
-// and returns the child's mapped status.
-int supervise(Supervisor& sup, Background& bg, const Config& c) {
+// The signal loop: forwards signals, deregisters before stopping (when there is a background to
+// stop: `bg` is null without discovery), enforces the grace period, and returns the child's
+// mapped status.
+int supervise(Supervisor& sup, Background* bg, const Config& c) {
   bool stopping = false;
   bool killed = false;
   auto deadline = Clock::time_point::max();
@@ -137,7 +160,7 @@ int supervise(Supervisor& sup, Background& bg, const Config& c) {
           std::clamp(duration_cast<milliseconds>(deadline - Clock::now()), milliseconds(1), wait);
     SupervisorEvent ev = sup.wait(wait);
     if (ev.type == SupervisorEvent::Type::ChildExited) {
-      bg.stopAll();
+      if (bg) bg->stopAll();
       int code = exitCodeForWaitStatus(ev.status);
       logInfo("the command exited; exiting with status " + std::to_string(code));
       return code;
@@ -147,7 +170,7 @@ int supervise(Supervisor& sup, Background& bg, const Config& c) {
         logInfo(std::string("received SIG") + sigabbrev_np(ev.signal) +
                 ": deregistering, then stopping the command");
         stopping = true;
-        bg.stopAll();
+        if (bg) bg->stopAll();
         deadline = Clock::now() + c.stopGrace;
       }
       sup.forward(ev.signal);
@@ -165,7 +188,9 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
   SpawnSpec spec;
   spec.argv = plan.command;
   if (plan.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
-  spec.env = childEnvironment(c);
+  std::vector<std::string> drop = c.absorbedEnv;
+  drop.insert(drop.end(), c.secretEnv.begin(), c.secretEnv.end());
+  spec.env = childEnvironment(drop);
   auto child = spawnChild(spec);
   if (!child) {
     logError("cannot start " + spec.argv[0] + ": " + child.error().message);
@@ -177,28 +202,71 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
   if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", plan.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
-  return supervise(sup, *bg, c);
+  return supervise(sup, bg, c);
+}
+
+// No discovery: PID 1 and nothing else, as tini — no etcd request, no announcement, no seed
+// file, no probe. The official image's env forms stay for the command; our secrets do not.
+int superviseOnly(const Config& c, const CommandClass& command) {
+  std::vector<std::string> errors;
+  SpawnSpec spec;
+  spec.argv = supervisedCommand(c, command, errors);
+  if (!errors.empty()) return usageError(errors);
+  spec.env = childEnvironment(c.secretEnv);
+  becomeSubreaperIfNeeded();
+  auto child = spawnChild(spec);
+  if (!child) {
+    logError("cannot start " + spec.argv[0] + ": " + child.error().message);
+    return exitCodeForExecError(static_cast<int>(child.error().code));
+  }
+  logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
+  Supervisor sup(child.value());
+  return supervise(sup, nullptr, c);
+}
+
+// Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
+// "announced by a starting node".
+int nameTaken(const Plan& plan, const Peer& other, const std::string& what) {
+  std::string kind = what.rfind("registered", 0) == 0 ? "registration" : "announcement";
+  logError("node name " + plan.self.nodeName + " is " + what + " at " +
+           hostPort(other.host, other.transportPort) + " (" + other.key +
+           "); set a unique ES_NODE_NAME. A stale " + kind + " expires within ETCD_TTL.");
+  return exit_code::kNodeNameTaken;
 }
 
 std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
   if (!read.snapshot) return std::nullopt;
   auto other = nodeNameConflict(read.snapshot->peers, plan.self);
   if (!other) return std::nullopt;
-  logError("node name " + plan.self.nodeName + " is registered by a live node at " +
-           hostPort(other->host, other->transportPort) + " (" + other->key +
-           "); set a unique ES_NODE_NAME. A stale registration expires within ETCD_TTL.");
-  return exit_code::kNodeNameTaken;
+  return nameTaken(plan, *other, "registered by a live node");
+}
+
+// Before this node announces itself: a starting node elsewhere that announced our name first
+// keeps it (two fresh nodes with one name would otherwise both wait for ever: names are what the
+// bootstrap counts). An etcd failure here is not fatal: the wait re-checks.
+std::optional<int> checkAnnouncedName(Store& store, const Config& c, const Plan& plan) {
+  std::string dir = StateKeys(c.statePrefix).announceDir;
+  auto announced = store.list(dir);
+  if (!announced) return std::nullopt;
+  auto other = announcedNameConflict(announced->kvs, dir, plan.self);
+  if (!other) return std::nullopt;
+  return nameTaken(plan, *other, "announced by a starting node");
 }
 
 int run(const Config& c) {
+  CommandClass command = classifyCommand(c.command);
+  DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
+  logInfo(choice.line);
+  if (!choice.discover) return superviseOnly(c, command);
   Plan plan;
-  auto errors = resolvePlan(c, plan);
+  auto errors = resolvePlan(c, command, plan);
   if (!errors.empty()) return usageError(errors);
   logInfo("node " + plan.self.nodeName + " at " +
           hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
           (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
           joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
   logInfo("health probe " + describeNodeApi(plan.nodeApi));
+  logInfo(describeRoles(plan.roles));
   becomeSubreaperIfNeeded();
   httpGlobalInit();
   StartRead read = readPeersAtStart(c);
@@ -213,6 +281,13 @@ int run(const Config& c) {
                                       : ""));
   }
   if (auto code = checkNodeName(read, plan)) return *code;
+  // A live registration means a formed cluster: join it with what the one listing gave (the
+  // common case costs a single etcd request before the exec). Otherwise announce this node so
+  // that starting peers find each other, and settle the first bootstrap when it is due.
+  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
+  if (read.store && !clusterLive) {
+    if (auto code = checkAnnouncedName(*read.store, c, plan)) return *code;
+  }
 
   // Deliberately never freed: the monitor thread may still be inside a request when the child
   // exits, and main ends the process with _exit without joining it.
@@ -220,24 +295,25 @@ int run(const Config& c) {
   StartInputs in;
   in.self = plan.self;
   in.flavor = plan.flavor;
-  in.clusterName = c.clusterName;
-  in.transportBindPort = c.transportPort;
+  in.clusterName = plan.clusterName;
+  in.transportBindPort = plan.transportBindPort;
+  in.userKeys = plan.userKeys;
   if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  // A live registration means a formed cluster: join it with what the one listing gave (the
-  // common case costs a single etcd request before the exec). Otherwise announce this node so
-  // that starting peers find each other, and settle the first bootstrap when it is due.
-  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
   if (read.store && !clusterLive) {
     BootstrapOutcome boot = announceAndBootstrap(c, plan, *read.store, *bg);
     if (boot.stopSignal) {
       bg->stopAll();
       return exit_code::kSignalBase + boot.stopSignal;
     }
+    if (boot.nameTaken) {
+      bg->stopAll();
+      return nameTaken(plan, *boot.nameTaken, "announced by a starting node");
+    }
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) read.snapshot = withStarting.value();
   } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
-             !c.singleNode) {
+             !plan.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");
@@ -259,6 +335,26 @@ int run(const Config& c) {
 
 }  // namespace
 
+// es-etcd-entrypoint reset-bootstrap: deletes a first-bootstrap decision that can no longer be
+// carried out (docs/entrypoint.md, "Recovering a failed first bootstrap").
+int resetBootstrapCommand(const Config& c) {
+  httpGlobalInit();
+  StartRead read = readPeersAtStart(c);
+  if (read.stopSignal) return exit_code::kSignalBase + read.stopSignal;
+  if (!read.store) {
+    logError("reset-bootstrap: etcd did not answer; nothing was changed");
+    return exit_code::kRefused;
+  }
+  std::string message;
+  ResetResult result = resetBootstrap(*read.store, StateKeys(c.statePrefix), c.prefix, message);
+  if (result == ResetResult::Refused) {
+    logError("reset-bootstrap " + message);
+    return exit_code::kRefused;
+  }
+  logInfo("reset-bootstrap: " + message);
+  return 0;
+}
+
 int runApp(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   ConfigOutcome parsed = parseConfig(args, currentEnvironment(), readWholeFile);
@@ -273,6 +369,7 @@ int runApp(int argc, char** argv) {
     return 0;
   }
   logInit(c.logLevel);
+  if (c.command == std::vector<std::string>{"reset-bootstrap"}) return resetBootstrapCommand(c);
   return run(c);
 }
 

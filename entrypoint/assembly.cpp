@@ -19,7 +19,7 @@ StartPlan assembleStart(const StartInputs& in) {
   StartPlan plan;
   const Flavor& f = in.flavor;
   auto add = [&](const std::string& key, const std::string& value) {
-    plan.args.push_back(settingArg(f, key, value));
+    if (!in.userKeys.count(key)) plan.args.push_back(settingArg(f, key, value));
   };
   add("node.name", in.self.nodeName);
   if (!in.clusterName.empty()) add("cluster.name", in.clusterName);

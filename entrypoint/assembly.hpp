@@ -2,6 +2,7 @@
 // started with and the unicast_hosts.txt it reads. No I/O: the app writes what this returns.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct StartInputs {
   std::vector<std::string> initialMasters;
   // 6.x and older: the quorum of master-eligible nodes (0: not set).
   int minimumMasterNodes = 0;
+  // Settings the command gives itself (command.hpp): never appended a second time.
+  std::set<std::string> userKeys;
 };
 
 struct StartPlan {

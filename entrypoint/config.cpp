@@ -310,6 +310,12 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return parseInt(v, 1, 99, c.bootstrapExpect) ? "" : "must be a whole number from 1 to 99";
        }},
+      {"ES_BOOTSTRAP_STALE_AFTER", "", "60s or 3 x ETCD_TTL, the longer",
+       "A first-bootstrap decision none of whose members has been announced or registered for "
+       "this long, with no cluster formed, is replaced (at least 2 x ETCD_TTL).",
+       [](Config& c, const std::string& v) {
+         return v.empty() ? "" : applyDuration(c.bootstrapStaleAfter, v, Millis(1000), "1s");
+       }},
       {"HEALTH_INTERVAL", "5s", nullptr, "Time between health probes (and registration refreshes).",
        [](Config& c, const std::string& v) {
          return applyDuration(c.healthInterval, v, Millis(100), "100ms");
@@ -339,6 +345,17 @@ const std::vector<Setting>& settings() {
          c.passSettings = mode == "always"  ? PassSettings::Always
                           : mode == "never" ? PassSettings::Never
                                             : PassSettings::Auto;
+         return why;
+       }},
+      {"DISCOVERY", "auto", nullptr,
+       "auto (discover through etcd when the command starts Elasticsearch, else only "
+       "supervise it), on (always), off (never contact etcd).",
+       [](Config& c, const std::string& v) -> std::string {
+         std::string mode;
+         std::string why = applyOneOf(mode, v, {"auto", "on", "off"});
+         c.discovery = mode == "on"    ? DiscoveryMode::On
+                       : mode == "off" ? DiscoveryMode::Off
+                                       : DiscoveryMode::Auto;
          return why;
        }},
       {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
@@ -398,7 +415,7 @@ void layerOfficialEnv(const Env& env, std::map<std::string, std::string>& chosen
 }
 
 std::string describe(const std::string& env, const std::string& value) {
-  return env + " (--" + flagFor(env) + ") = \"" + value + "\"";
+  return env + " (--" + flagFor(env) + ") = \"" + printableText(value) + "\"";
 }
 
 // Our secrets: each may come from a file named by <NAME>_FILE instead, as the official images
@@ -470,6 +487,8 @@ void addDerivedDefaults(Config& c) {
   if (c.esPathConf.empty()) c.esPathConf = c.esHome + "/config";
   if (c.esPathData.empty()) c.esPathData = c.esHome + "/data";
   if (c.stateDir.empty()) c.stateDir = c.esPathData;
+  if (c.bootstrapStaleAfter == Millis(0))
+    c.bootstrapStaleAfter = std::max(Millis(60000), Millis(3000L * c.ttlSeconds));
   while (c.healthUrl.size() > 1 && c.healthUrl.back() == '/') c.healthUrl.pop_back();
 }
 
@@ -486,6 +505,13 @@ void crossCheck(const Config& c, Errors& errors) {
   if (c.etcdTimeout >= ttl) {
     errors.push_back(describe("ETCD_TIMEOUT", std::to_string(c.etcdTimeout.count()) + "ms") +
                      ": must be shorter than ETCD_TTL");
+  }
+  // An announcement outlives its node by up to one TTL, and a live member that lost etcd for a
+  // moment must not look gone.
+  if (c.bootstrapStaleAfter < 2 * ttl) {
+    errors.push_back(
+        describe("ES_BOOTSTRAP_STALE_AFTER", std::to_string(c.bootstrapStaleAfter.count()) + "ms") +
+        ": must be at least 2 x ETCD_TTL");
   }
   if (c.tls.certFile.empty() != c.tls.keyFile.empty()) {
     errors.push_back(describe("ETCD_CERT_FILE", c.tls.certFile) +
@@ -511,6 +537,12 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--" && pending.empty()) {
       c.command.assign(args.begin() + static_cast<long>(i) + 1, args.end());
+      return;
+    }
+    // An Elasticsearch setting (docker run IMAGE -Ecluster.name=x): none of our options is -E,
+    // so the command starts here and follows the image's start command.
+    if (args[i].rfind("-E", 0) == 0 && pending.empty()) {
+      c.command.assign(args.begin() + static_cast<long>(i), args.end());
       return;
     }
     std::string name, value;
@@ -553,6 +585,56 @@ bool parseDuration(const std::string& text, Millis& out) {
   return true;
 }
 
+std::string textProblem(const std::string& value) {
+  size_t i = 0;
+  while (i < value.size()) {
+    auto byte = static_cast<unsigned char>(value[i]);
+    if (byte < 0x20 || byte == 0x7f) return "must not contain control characters";
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of a UTF-8 sequence from its lead byte; overlong forms, surrogates and code
+    // points above U+10FFFF are invalid too (RFC 3629), as nlohmann::json rejects them.
+    size_t length = byte >= 0xc2 && byte <= 0xdf   ? 2
+                    : byte >= 0xe0 && byte <= 0xef ? 3
+                    : byte >= 0xf0 && byte <= 0xf4 ? 4
+                                                   : 0;
+    if (length == 0 || i + length > value.size()) return "is not valid UTF-8";
+    auto second = static_cast<unsigned char>(value[i + 1]);
+    unsigned char low = 0x80, high = 0xbf;
+    if (byte == 0xe0) low = 0xa0;
+    if (byte == 0xed) high = 0x9f;
+    if (byte == 0xf0) low = 0x90;
+    if (byte == 0xf4) high = 0x8f;
+    if (second < low || second > high) return "is not valid UTF-8";
+    for (size_t k = 2; k < length; ++k) {
+      auto next = static_cast<unsigned char>(value[i + k]);
+      if (next < 0x80 || next > 0xbf) return "is not valid UTF-8";
+    }
+    // C1 control characters (U+0080..U+009F).
+    if (byte == 0xc2 && second <= 0x9f) return "must not contain control characters";
+    i += length;
+  }
+  return "";
+}
+
+std::string printableText(const std::string& value) {
+  if (textProblem(value).empty()) return value;
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char ch : value) {
+    if (ch >= 0x20 && ch < 0x7f) {
+      out += static_cast<char>(ch);
+    } else {
+      out += "\\x";
+      out += hex[ch >> 4];
+      out += hex[ch & 0xf];
+    }
+  }
+  return out;
+}
+
 std::string decodeEsSettingName(const std::string& envName) {
   std::string rest = envName.substr(std::string("ES_SETTING_").size());
   std::string out;
@@ -589,7 +671,7 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
   for (const auto& name : secretSettings()) {
     if (auto secret = secretFromEnv(env, name, readFile, out.errors)) chosen[name] = *secret;
     for (const auto& form : {name, name + "_FILE"})
-      if (env.count(form)) c.absorbedEnv.push_back(form);
+      if (env.count(form)) c.secretEnv.push_back(form);
   }
   for (const auto& s : settings()) {
     // A secret's env form was taken above, with its _FILE twin.
@@ -599,7 +681,9 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
   for (const auto& s : settings()) {
     auto it = chosen.find(s.env);
     if (it == chosen.end()) continue;
-    std::string why = s.apply(c, it->second);
+    // Values end up in JSON (registrations, etcd requests), headers, logs and command lines.
+    std::string why = textProblem(it->second);
+    if (why.empty()) why = s.apply(c, it->second);
     if (why.empty()) continue;
     // Never echo a secret back, even in an error.
     std::string shown = isSecret(s.env) ? "***" : it->second;
@@ -624,10 +708,13 @@ std::string helpText() {
       "supervises Elasticsearch, and registers the node in etcd while it is healthy. Every "
       "option can also be set by its environment variable; flags win over the environment. "
       "Durations take ms, s or m. Without a command, the image's Elasticsearch start command "
-      "is run.");
+      "is run; options alone (-Ekey=value) are given to it. Any other command (bash, "
+      "elasticsearch-keystore) is only supervised, unless DISCOVERY=on. The command "
+      "reset-bootstrap deletes a first-bootstrap decision no node can carry out.");
   formatter.setFooter(
       "Exit status: the command's own exit code, or 128+N when it died of signal N; "
       "2 bad usage or setting (nothing started); 3 node name taken by another live node; "
+      "4 reset-bootstrap refused; "
       "111 system failure before start; 126 command not executable; 127 command not found.");
   formatter.format(text);
   return text.str();

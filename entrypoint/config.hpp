@@ -18,6 +18,9 @@ using Env = std::map<std::string, std::string>;
 
 enum class PassSettings { Auto, Always, Never };
 
+// Whether the entrypoint discovers peers through etcd: auto decides by the command (command.hpp).
+enum class DiscoveryMode { Auto, On, Off };
+
 struct Config {
   // etcd
   std::vector<std::string> etcdEndpoints;
@@ -45,6 +48,7 @@ struct Config {
   std::string esPathData;  // Elasticsearch's data directory: empty means a brand-new node
   std::string stateDir;    // where the last peer list is cached
   int bootstrapExpect = 0;
+  Millis bootstrapStaleAfter{0};  // an orphaned bootstrap decision is replaced after this
   // discovery.type=single-node in the image's env: no discovery, no bootstrap (Elasticsearch
   // refuses cluster.initial_master_nodes then).
   bool singleNode = false;
@@ -67,14 +71,17 @@ struct Config {
   int healthFailures = 0;
   Millis stopGrace{0};
   PassSettings passSettings = PassSettings::Auto;
+  DiscoveryMode discovery = DiscoveryMode::Auto;
   LogLevel logLevel = LogLevel::Info;
 
   std::vector<std::string> command;  // empty: the image's Elasticsearch start command
-  // Variables removed from the child's environment: official-image forms whose values we took
-  // over (cluster.name=..., ES_SETTING_NODE_NAME=...), so that no setting is given twice, and our
-  // own secrets (ETCD_PASSWORD, ES_HEALTH_PASSWORD, ES_HEALTH_API_KEY and their _FILE forms),
-  // which Elasticsearch has no use for.
+  // Variables removed from the child's environment when the entrypoint assembles the node's
+  // settings: official-image forms whose values we took over (cluster.name=...,
+  // ES_SETTING_NODE_NAME=...), so that no setting is given twice.
   std::vector<std::string> absorbedEnv;
+  // Variables removed from the child's environment always: our own secrets (ETCD_PASSWORD,
+  // ES_HEALTH_PASSWORD, ES_HEALTH_API_KEY and their _FILE forms), which no command needs.
+  std::vector<std::string> secretEnv;
 
   bool showHelp = false;
   bool showVersion = false;
@@ -96,6 +103,14 @@ std::string helpText();
 
 // Parses "500ms", "5s", "2m" or a plain number of seconds.
 bool parseDuration(const std::string& text, Millis& out);
+
+// Why `value` cannot go into JSON or onto a command line ("is not valid UTF-8", "must not contain
+// control characters"), or "" when it can. Every setting is checked with it at start.
+std::string textProblem(const std::string& value);
+
+// `value` as an error message shows it: unchanged when textProblem finds nothing, else with
+// every byte outside printable ASCII as \xNN, so that the message itself is clean text.
+std::string printableText(const std::string& value);
 
 // Decodes the official image's ES_SETTING_ names: ES_SETTING_A_B__C -> a.b_c.
 std::string decodeEsSettingName(const std::string& envName);

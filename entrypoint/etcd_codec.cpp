@@ -261,6 +261,26 @@ std::string v3CreateIfAbsentRequest(std::string_view key, std::string_view value
       .dump();
 }
 
+std::string v3RemoveIfUnchangedRequest(std::string_view key, int64_t revision,
+                                       const std::vector<std::string>& quietDirs, int64_t since) {
+  json compares = json::array({json{{"target", "MOD"},
+                                    {"result", "EQUAL"},
+                                    {"key", base64Encode(key)},
+                                    {"mod_revision", std::to_string(revision)}}});
+  for (const auto& dir : quietDirs) {
+    const std::string prefix = directoryPrefix(dir);
+    compares.push_back(json{{"target", "MOD"},
+                            {"result", "LESS"},
+                            {"key", base64Encode(prefix)},
+                            {"range_end", base64Encode(prefixRangeEnd(prefix))},
+                            {"mod_revision", std::to_string(since + 1)}});
+  }
+  const json remove = {{"key", base64Encode(key)}};
+  return json{{"compare", compares},
+              {"success", json::array({json{{"request_delete_range", remove}}})}}
+      .dump();
+}
+
 std::string v3WatchRequest(std::string_view key, std::string_view rangeEnd, int64_t startRevision) {
   json create = {{"key", base64Encode(key)}, {"start_revision", std::to_string(startRevision)}};
   if (!rangeEnd.empty()) create["range_end"] = base64Encode(rangeEnd);
@@ -268,7 +288,9 @@ std::string v3WatchRequest(std::string_view key, std::string_view rangeEnd, int6
 }
 
 std::string v3AuthRequest(std::string_view user, std::string_view password) {
-  return json{{"name", std::string(user)}, {"password", std::string(password)}}.dump();
+  // Validated at start (config.cpp); replace rather than throw should anything slip through.
+  return json{{"name", std::string(user)}, {"password", std::string(password)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string v3ProbeRequest() {
@@ -314,6 +336,17 @@ Result<Listing> v3ParseRange(std::string_view body) {
   std::sort(listing.kvs.begin(), listing.kvs.end(),
             [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
   return listing;
+}
+
+Result<std::optional<Versioned>> v3ParseVersioned(std::string_view body) {
+  auto parsed = parseObject("range answer", body);
+  if (!parsed) return parsed.error();
+  const auto kvs = parsed->find("kvs");
+  if (kvs == parsed->end() || !kvs->is_array() || kvs->empty()) return std::optional<Versioned>();
+  const auto value = bytesField(kvs->front(), "value");
+  const auto revision = int64Field(kvs->front(), "mod_revision");
+  if (!value || !revision) return malformed("range answer", "bad value or mod_revision");
+  return std::optional<Versioned>(Versioned{*value, *revision});
 }
 
 Result<std::optional<std::string>> v3ParseKeyLease(std::string_view body) {
@@ -449,6 +482,15 @@ Result<std::optional<std::string>> v2ParseValue(std::string_view body) {
   if (!node) return node.error();
   if (node->value("dir", false)) return std::optional<std::string>();
   return std::optional<std::string>(stringField(*node, "value"));
+}
+
+Result<std::optional<Versioned>> v2ParseVersioned(std::string_view body) {
+  auto node = v2Node("v2 get", body);
+  if (!node) return node.error();
+  if (node->value("dir", false)) return std::optional<Versioned>();
+  const auto index = int64Field(*node, "modifiedIndex");
+  if (!index) return malformed("v2 get", "no modifiedIndex");
+  return std::optional<Versioned>(Versioned{stringField(*node, "value"), *index});
 }
 
 Result<int64_t> v2ParseEventIndex(std::string_view body) {

@@ -22,6 +22,7 @@ constexpr long kGrpcUnauthenticated = 16;  // token expired or unknown: authenti
 // v2 errorCode values.
 constexpr long kV2KeyNotFound = 100;
 constexpr long kV2NodeExist = 105;
+constexpr long kV2TestFailed = 101;  // prevIndex/prevValue did not match
 constexpr long kV2EventIndexCleared = 401;
 
 // Standard base64 with padding, as the v3 gateway uses for keys and values.
@@ -52,6 +53,11 @@ std::string v3LeaseIdRequest(std::string_view leaseId);
 // A txn that puts key=value only when the key's create revision is 0 (it does not exist).
 std::string v3CreateIfAbsentRequest(std::string_view key, std::string_view value,
                                     std::string_view leaseId);
+// A txn deleting `key` if its mod_revision is still `revision` and every key below each of
+// `quietDirs` has a mod_revision of at most `since` (a compare over the whole range; an empty
+// range passes).
+std::string v3RemoveIfUnchangedRequest(std::string_view key, int64_t revision,
+                                       const std::vector<std::string>& quietDirs, int64_t since);
 std::string v3WatchRequest(std::string_view key, std::string_view rangeEnd, int64_t startRevision);
 std::string v3AuthRequest(std::string_view user, std::string_view password);
 // API detection: a serializable range is answered by the member itself, even without a leader.
@@ -68,6 +74,8 @@ std::optional<Error> v3Error(long status, std::string_view body);
 bool v3GatewayAnswered(std::string_view body);
 
 Result<Listing> v3ParseRange(std::string_view body);
+// The first key of a range answer with its mod_revision; nullopt when there is none.
+Result<std::optional<Versioned>> v3ParseVersioned(std::string_view body);
 
 // The lease bound to the single key of a range answer: nullopt when the key does not exist,
 // "0" when it has no lease.
@@ -129,6 +137,8 @@ Result<Listing> v2ParseListing(std::string_view body, int64_t etcdIndex);
 
 // The value of the answer's node; nullopt when it is a directory.
 Result<std::optional<std::string>> v2ParseValue(std::string_view body);
+// The value with its modifiedIndex; nullopt for a directory.
+Result<std::optional<Versioned>> v2ParseVersioned(std::string_view body);
 
 // The modifiedIndex of a watch event's node (for delete and expire, the index of the removal).
 Result<int64_t> v2ParseEventIndex(std::string_view body);

@@ -34,6 +34,12 @@ struct Lease {
   int ttlSeconds = 0;
 };
 
+// A value and the revision of its last change (v3 mod_revision, v2 modifiedIndex).
+struct Versioned {
+  std::string value;
+  int64_t revision = 0;
+};
+
 struct WatchResult {
   bool changed = false;  // something below the directory changed after the asked revision
   int64_t revision = 0;  // the revision to watch after next time
@@ -68,6 +74,17 @@ class Store {
   // true when this call wrote it, false when it existed already.
   virtual Result<bool> createIfAbsent(const std::string& key, const std::string& value,
                                       int ttlSeconds) = 0;
+
+  // The value of one key with the revision of its last change, or nullopt when it does not exist.
+  virtual Result<std::optional<Versioned>> getVersioned(const std::string& key) = 0;
+
+  // Deletes `key` only while its last change is still `revision` and, for each of `quietDirs`,
+  // no key below it was written after revision `since` (a listing's revision): all checked in
+  // one v3 transaction. true when deleted, false when a condition failed. v2 compares the key's
+  // revision only (prevIndex) and fails with ErrorKind::Etcd when `quietDirs` is not empty.
+  virtual Result<bool> removeIfUnchanged(const std::string& key, int64_t revision,
+                                         const std::vector<std::string>& quietDirs,
+                                         int64_t since) = 0;
 
   // Blocks until something below `dir` changes after `afterRevision`, `timeout` passes or the
   // transport's abort flag is raised. ErrorKind::Compacted when that revision is gone: list again,

@@ -97,6 +97,35 @@ Result<std::optional<std::string>> V2Store::get(const std::string& key) {
   return value;
 }
 
+Result<std::optional<Versioned>> V2Store::getVersioned(const std::string& key) {
+  auto response = call(*transport_, getRequest(key, ""));
+  if (!response) {
+    if (hasCode(response.error(), codec::kV2KeyNotFound)) return std::optional<Versioned>();
+    return inContext(response.error(), "get " + key);
+  }
+  auto value = codec::v2ParseVersioned(response->body);
+  if (!value) return inContext(value.error(), "get " + key);
+  return value;
+}
+
+Result<bool> V2Store::removeIfUnchanged(const std::string& key, int64_t revision,
+                                        const std::vector<std::string>& quietDirs, int64_t) {
+  // v2 has no transaction over several keys: the caller must not rely on one.
+  if (!quietDirs.empty())
+    return Error{ErrorKind::Etcd, "etcd v2 delete " + key + " if unchanged: needs the v3 API", 0};
+  EtcdRequest request;
+  request.method = "DELETE";
+  request.path = codec::v2KeyPath(key) + "?prevIndex=" + std::to_string(revision);
+  auto response = call(*transport_, request);
+  if (!response) {
+    if (hasCode(response.error(), codec::kV2TestFailed) ||
+        hasCode(response.error(), codec::kV2KeyNotFound))
+      return false;
+    return inContext(response.error(), "delete " + key + " if unchanged");
+  }
+  return true;
+}
+
 Result<Lease> V2Store::putWithTtl(const std::string& key, const std::string& value,
                                   int ttlSeconds) {
   const Form form = {{"value", value}, {"ttl", std::to_string(ttlSeconds)}};

@@ -23,6 +23,9 @@ class V2Store final : public Store {
   Result<Unit> remove(const Lease& lease) override;
   Result<bool> createIfAbsent(const std::string& key, const std::string& value,
                               int ttlSeconds) override;
+  Result<std::optional<Versioned>> getVersioned(const std::string& key) override;
+  Result<bool> removeIfUnchanged(const std::string& key, int64_t revision,
+                                 const std::vector<std::string>& quietDirs, int64_t since) override;
   Result<WatchResult> waitForChange(const std::string& dir, int64_t afterRevision,
                                     std::chrono::milliseconds timeout) override;
 

@@ -144,6 +144,23 @@ Result<std::optional<std::string>> V3Store::get(const std::string& key) {
   return std::optional<std::string>(listing->kvs.front().value);
 }
 
+Result<std::optional<Versioned>> V3Store::getVersioned(const std::string& key) {
+  auto body = call(*transport_, "/v3/kv/range", codec::v3RangeRequest(key, ""));
+  if (!body) return inContext(body.error(), "get " + key);
+  auto versioned = codec::v3ParseVersioned(*body);
+  if (!versioned) return inContext(versioned.error(), "get " + key);
+  return versioned;
+}
+
+Result<bool> V3Store::removeIfUnchanged(const std::string& key, int64_t revision,
+                                        const std::vector<std::string>& quietDirs, int64_t since) {
+  auto body = call(*transport_, "/v3/kv/txn",
+                   codec::v3RemoveIfUnchangedRequest(key, revision, quietDirs, since));
+  auto removed = body ? codec::v3ParseTxn(*body) : Result<bool>(body.error());
+  if (!removed) return inContext(removed.error(), "delete " + key + " if unchanged");
+  return removed;
+}
+
 Result<Lease> V3Store::putWithTtl(const std::string& key, const std::string& value,
                                   int ttlSeconds) {
   auto lease = grant(*transport_, ttlSeconds);

@@ -6,6 +6,7 @@ namespace esetcd::exit_code {
 
 constexpr int kUsage = 2;            // bad option or setting; nothing was started
 constexpr int kNodeNameTaken = 3;    // a live registration holds our node name at another address
+constexpr int kRefused = 4;          // reset-bootstrap refused (a cluster exists, a member lives)
 constexpr int kSystem = 111;         // a system call failed (fork, pipe, ...); nothing was started
 constexpr int kNotExecutable = 126;  // the command exists but cannot be executed
 constexpr int kNotFound = 127;       // the command does not exist

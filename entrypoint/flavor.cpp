@@ -91,10 +91,4 @@ std::string startScript(const Flavor& flavor) {
   return isOpenSearch(flavor) ? "bin/opensearch" : "bin/elasticsearch";
 }
 
-bool isStartCommand(const std::string& argv0) {
-  std::string base = argv0.substr(argv0.find_last_of('/') + 1);
-  return base == "elasticsearch" || base == "opensearch" || base == "docker-entrypoint.sh" ||
-         base == "opensearch-docker-entrypoint.sh" || base == "eswrapper";
-}
-
 }  // namespace esetcd

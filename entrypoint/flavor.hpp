@@ -49,8 +49,7 @@ std::string transportPortKey(const Flavor& flavor);
 // 1.x) or cluster.initial_cluster_manager_nodes (OpenSearch 2+); empty before ES 7.
 std::string initialMastersKey(const Flavor& flavor);
 
-// The start scripts, relative to ES_HOME, and the official images' entrypoint scripts.
+// The start script, relative to ES_HOME (command.hpp tells start commands from other ones).
 std::string startScript(const Flavor& flavor);
-bool isStartCommand(const std::string& argv0);
 
 }  // namespace esetcd

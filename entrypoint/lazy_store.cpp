@@ -58,6 +58,20 @@ Result<bool> LazyStore::createIfAbsent(const std::string& key, const std::string
   return s ? s->createIfAbsent(key, value, ttlSeconds) : Result<bool>(e);
 }
 
+Result<std::optional<Versioned>> LazyStore::getVersioned(const std::string& key) {
+  Error e;
+  Store* s = inner(e);
+  return s ? s->getVersioned(key) : Result<std::optional<Versioned>>(e);
+}
+
+Result<bool> LazyStore::removeIfUnchanged(const std::string& key, int64_t revision,
+                                          const std::vector<std::string>& quietDirs,
+                                          int64_t since) {
+  Error e;
+  Store* s = inner(e);
+  return s ? s->removeIfUnchanged(key, revision, quietDirs, since) : Result<bool>(e);
+}
+
 Result<WatchResult> LazyStore::waitForChange(const std::string& dir, int64_t afterRevision,
                                              std::chrono::milliseconds timeout) {
   Error e;

@@ -59,6 +59,28 @@ bool isFalse(const std::optional<std::string>& value) {
 
 }  // namespace
 
+// A flow sequence of scalars, "[a, 'b']", as "a,b"; nullopt for anything else (nested
+// collections, a comma inside quotes).
+std::optional<std::string> flowList(const std::string& value) {
+  if (value.size() < 2 || value.front() != '[' || value.back() != ']') return std::nullopt;
+  std::string inner = value.substr(1, value.size() - 2);
+  if (inner.find_first_of("[]{}") != std::string::npos) return std::nullopt;
+  std::string joined;
+  size_t start = 0;
+  bool any = false;
+  while (start <= inner.size()) {
+    size_t comma = inner.find(',', start);
+    if (comma == std::string::npos) comma = inner.size();
+    std::string item = unquote(trim(inner.substr(start, comma - start)));
+    start = comma + 1;
+    if (item.empty()) continue;
+    if (item.find(',') != std::string::npos) return std::nullopt;
+    joined += (any ? "," : "") + item;
+    any = true;
+  }
+  return joined;
+}
+
 std::map<std::string, std::string> flattenYaml(const std::string& text) {
   std::map<std::string, std::string> out;
   struct Level {
@@ -66,6 +88,9 @@ std::map<std::string, std::string> flattenYaml(const std::string& text) {
     std::string key;
   };
   std::vector<Level> parents;
+  // The key whose value is a block sequence being read ("key:" then "- item" lines).
+  std::string listKey;
+  size_t listIndent = 0;
   size_t start = 0;
   while (start <= text.size()) {
     size_t end = text.find('\n', start);
@@ -74,11 +99,24 @@ std::map<std::string, std::string> flattenYaml(const std::string& text) {
     start = end + 1;
     const size_t indent = line.find_first_not_of(' ');
     std::string content = trim(withoutComment(line));
-    if (indent == std::string::npos || content.empty() || content[0] == '-' ||
-        content.rfind("...", 0) == 0)
+    if (indent == std::string::npos || content.empty() || content.rfind("...", 0) == 0) continue;
+    if (content[0] == '-') {
+      // An item of a block sequence: kept when it is a scalar under the key just read.
+      std::string item = unquote(trim(content.substr(1)));
+      bool scalar = content.size() == 1 || content[1] == ' ';
+      if (listKey.empty() || indent < listIndent || !scalar || item.empty() ||
+          keyEnd(item) != std::string::npos || item[0] == '[' || item[0] == '{') {
+        if (!listKey.empty() && indent >= listIndent) out.erase(listKey);  // not a plain list
+        listKey.clear();
+        continue;
+      }
+      std::string& joined = out[listKey];
+      joined += (joined.empty() ? "" : ",") + item;
       continue;
+    }
     size_t colon = keyEnd(content);
     if (colon == std::string::npos) continue;
+    listKey.clear();
     while (!parents.empty() && parents.back().indent >= indent) parents.pop_back();
     std::string key = unquote(trim(content.substr(0, colon)));
     std::string value = trim(content.substr(colon + 1));
@@ -87,9 +125,15 @@ std::map<std::string, std::string> flattenYaml(const std::string& text) {
     full += key;
     if (value.empty()) {
       parents.push_back({indent, key});
+      listKey = full;
+      listIndent = indent;
       continue;
     }
-    if (value[0] == '[' || value[0] == '{' || value[0] == '|' || value[0] == '>') continue;
+    if (value[0] == '[') {
+      if (auto list = flowList(value)) out[full] = *list;
+      continue;
+    }
+    if (value[0] == '{' || value[0] == '|' || value[0] == '>') continue;
     out[full] = unquote(value);
   }
   return out;

@@ -32,8 +32,10 @@ struct NodeSettingSources {
 
 // Flattens the block mappings of a YAML document into dotted keys:
 //   "xpack.security.http.ssl:\n  enabled: true" -> {"xpack.security.http.ssl.enabled": "true"}
-// Scalars only (quotes removed, comments dropped); sequences and flow collections are skipped.
-// Enough for the settings files of Elasticsearch and OpenSearch, which nest or dot freely.
+// Scalars (quotes removed, comments dropped) and sequences of scalars, flow ("[data, ingest]")
+// or block ("- data" lines), which become comma-joined text as on the command line ("data,ingest";
+// "[]" is ""). Other collections are skipped. Enough for the settings files of Elasticsearch and
+// OpenSearch, which nest or dot freely.
 std::map<std::string, std::string> flattenYaml(const std::string& text);
 
 // A setting's value: a -E argument wins over the env form, which wins over the config file.

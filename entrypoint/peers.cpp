@@ -73,6 +73,13 @@ std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::s
     return std::nullopt;
   peer.nodeName = readString(doc, "node_name");
   peer.clusterName = readString(doc, "cluster_name");
+  if (auto it = doc.find("master_eligible"); it != doc.end() && it->is_boolean()) {
+    peer.masterEligible = it->get<bool>();
+  } else if (auto roles = doc.find("roles"); roles != doc.end() && roles->is_array()) {
+    peer.masterEligible = std::any_of(roles->begin(), roles->end(), [](const json& role) {
+      return role == "master" || role == "cluster_manager";
+    });
+  }
   return peer;
 }
 
@@ -145,7 +152,11 @@ std::string registrationValue(const Identity& self, const Flavor& flavor,
       {"version", toString(flavor).substr(toString(flavor).find(' ') + 1)},
   };
   if (!clusterName.empty()) doc["cluster_name"] = clusterName;
-  return doc.dump();
+  if (self.roles) doc["roles"] = *self.roles;
+  doc["master_eligible"] = self.masterEligible;
+  // Every text was validated at start; should one slip through, a replacement character beats
+  // an exception in PID 1.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string registrationKey(const std::string& dir, const Identity& self) {

@@ -18,6 +18,9 @@ struct Identity {
   std::string publishHost;  // IP or host name, IPv6 without brackets
   int httpPort = 9200;
   int transportPort = 9300;  // the port peers connect to (the published one)
+  // node.roles as set (roles.hpp); nullopt: not set, every default role.
+  std::optional<std::vector<std::string>> roles;
+  bool masterEligible = true;
 };
 
 struct Peer {
@@ -27,6 +30,8 @@ struct Peer {
   int transportPort = 9300;
   std::string nodeName;     // empty for records written by the seed's sidecar
   std::string clusterName;  // likewise
+  // "master_eligible", else master/cluster_manager in "roles", else true (older records).
+  bool masterEligible = true;
 };
 
 // Parses one registration: the host is the last key segment below `dir`, the ports come from
@@ -53,7 +58,8 @@ std::vector<std::string> parseSeedFileText(const std::string& text);
 // A live registration that uses our node name at another address, if any.
 std::optional<Peer> nodeNameConflict(const std::vector<Peer>& peers, const Identity& self);
 
-// The JSON value we register; a superset of the seed's record.
+// The JSON value we register; a superset of the seed's record: "roles" when node.roles is set,
+// "master_eligible" always.
 std::string registrationValue(const Identity& self, const Flavor& flavor,
                               const std::string& clusterName);
 

@@ -10,6 +10,7 @@
 #include "bootstrap.hpp"
 #include "identity.hpp"
 #include "log.hpp"
+#include "roles.hpp"
 
 namespace esetcd {
 namespace {
@@ -50,9 +51,17 @@ std::string resolveFlavor(const Config& c, Flavor& flavor) {
 // The image's own start command: the official entrypoint script when there is one (it applies
 // the image's env conventions, *_FILE secrets and the keystore), else the start script.
 std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
-  const std::string official = "/usr/local/bin/docker-entrypoint.sh";
-  if (isExecutable(official)) return {official, "eswrapper"};
+  if (isExecutable(kImageStartScript)) return {kImageStartScript, "eswrapper"};
   return {c.esHome + "/" + startScript(flavor)};
+}
+
+// The command as given, or the image's start command followed by the options given.
+std::vector<std::string> commandFor(const Config& c, const CommandClass& command,
+                                    const Flavor& flavor) {
+  if (!command.appendToDefault) return c.command;
+  std::vector<std::string> argv = defaultCommand(c, flavor);
+  argv.insert(argv.end(), c.command.begin(), c.command.end());
+  return argv;
 }
 
 // The node's own settings file, flattened; empty when it cannot be read (then only -E and the
@@ -65,11 +74,12 @@ std::map<std::string, std::string> nodeConfigFile(const Config& c, const Flavor&
   return ok ? flattenYaml(text) : std::map<std::string, std::string>();
 }
 
-NodeApi resolveProbe(const Config& c, const Plan& plan) {
-  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
+NodeApi resolveProbe(const Config& c, const Plan& plan, const NodeSettingSources& sources) {
   bool https = nodeServesHttps(sources, plan.flavor.distribution);
   bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
-  return resolveNodeApi(c, plan.flavor.distribution, https, defaultCa);
+  Config probed = c;
+  probed.httpPort = plan.self.httpPort;  // -Ehttp.port on the command line wins
+  return resolveNodeApi(probed, plan.flavor.distribution, https, defaultCa);
 }
 
 }  // namespace
@@ -78,25 +88,60 @@ bool isExecutable(const std::string& path) {
   return access(path.c_str(), X_OK) == 0;
 }
 
-std::vector<std::string> resolvePlan(const Config& c, Plan& plan) {
+std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
+                                           std::vector<std::string>& errors) {
+  Flavor flavor;
+  // The flavor only names the start script, and only when the image has no start script of its
+  // own: a tool run in some other image must not need an Elasticsearch installation.
+  if (command.appendToDefault && !isExecutable(kImageStartScript)) {
+    std::string why = resolveFlavor(c, flavor);
+    if (!why.empty()) errors.push_back(why);
+  }
+  return commandFor(c, command, flavor);
+}
+
+std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan) {
   std::vector<std::string> errors;
   std::string why = resolveFlavor(c, plan.flavor);
   if (!why.empty()) errors.push_back(why);
   std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
-  if (host.empty())
-    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
   plan.self.publishHost = host;
   plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
   plan.self.httpPort = c.httpPort;
   plan.self.transportPort = c.transportPublishPort;
-  plan.command = c.command.empty() ? defaultCommand(c, plan.flavor) : c.command;
+  plan.command = commandFor(c, command, plan.flavor);
   plan.passSettings = c.passSettings == PassSettings::Always ||
-                      (c.passSettings == PassSettings::Auto &&
-                       (c.command.empty() || isStartCommand(plan.command[0])));
+                      (c.passSettings == PassSettings::Auto && command.startsNode);
+  NodeSettings ours{plan.self, c.clusterName, c.transportPort, c.singleNode};
+  MergedSettings merged = mergeCommandSettings(plan.command, ours, plan.passSettings);
+  errors.insert(errors.end(), merged.errors.begin(), merged.errors.end());
+  for (const auto& setting : merged.adopted)
+    logInfo("the command sets " + setting + ": that value is used, and not appended again");
+  plan.self = merged.settings.self;
+  plan.clusterName = merged.settings.clusterName;
+  plan.transportBindPort = merged.settings.transportBindPort;
+  plan.singleNode = merged.settings.singleNode;
+  plan.userKeys = merged.userKeys;
+  if (plan.self.publishHost.empty())
+    errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
   if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
   plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
   plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
-  plan.nodeApi = resolveProbe(c, plan);
+  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
+  plan.roles = nodeRoles(sources);
+  for (const auto& role : plan.roles.roles.value_or(std::vector<std::string>{})) {
+    std::string problem = textProblem(role);
+    if (!problem.empty())
+      errors.push_back("node.roles from " + printableText(plan.roles.source) + ": " + problem);
+  }
+  if (std::string problem = textProblem(plan.self.nodeName); !problem.empty()) {
+    // {hostname} comes from the system, not from the setting.
+    errors.push_back("ES_NODE_NAME (--es-node-name) = \"" + c.nodeNameTemplate +
+                     "\": the node name it gives " + problem);
+  }
+  plan.self.roles = plan.roles.roles;
+  plan.self.masterEligible = plan.roles.masterEligible;
+  plan.nodeApi = resolveProbe(c, plan, sources);
   return errors;
 }
 

@@ -7,15 +7,18 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "command.hpp"
 #include "config.hpp"
 #include "etcd.hpp"
 #include "flavor.hpp"
 #include "monitor.hpp"
 #include "node_api.hpp"
 #include "peers.hpp"
+#include "roles.hpp"
 
 namespace esetcd {
 
@@ -23,16 +26,26 @@ namespace esetcd {
 struct Plan {
   bool freshData = true;  // ES_PATH_DATA held no node state at start
   Flavor flavor;
-  Identity self;
+  Identity self;            // with the values the command line gives (command.hpp)
+  std::string clusterName;  // likewise; empty: Elasticsearch's default
+  int transportBindPort = 9300;
+  bool singleNode = false;         // discovery.type=single-node, in the env or on the command line
+  std::set<std::string> userKeys;  // settings the command gives itself
   std::vector<std::string> command;
   bool passSettings = false;
   std::string seedFile;  // empty: this version takes seeds on the command line only
   std::string cacheFile;
   NodeApi nodeApi;  // how the health probe reaches the node
+  NodeRoles roles;  // node.roles and where it came from (also in self)
 };
 
 // Fills `plan` from the configuration and the installation; returns usage errors.
-std::vector<std::string> resolvePlan(const Config& c, Plan& plan);
+std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan);
+
+// The command to supervise without discovery: the given one, or the image's start command (in
+// front of options alone). Adds a usage error when that start command cannot be found.
+std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
+                                           std::vector<std::string>& errors);
 
 // Sleeps up to `d` unless a stop signal (TERM, INT, QUIT) arrives; returns it, or 0. Signals are
 // blocked, so one sent during start-up waits here instead of being lost.

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "etcd_store.hpp"
 
@@ -38,8 +39,7 @@ class MemoryStore : public Store {
                            int ttlSeconds) override {
     if (failure_) return *failure_;
     ++puts;
-    data_[key] = {value, now_ + ttlSeconds};
-    ++revision_;
+    data_[key] = {value, now_ + ttlSeconds, ++revision_};
     return Lease{key, value, std::to_string(++leaseCounter_), ttlSeconds};
   }
 
@@ -64,7 +64,27 @@ class MemoryStore : public Store {
                               int ttlSeconds) override {
     if (failure_) return *failure_;
     if (data_.count(key)) return false;
-    data_[key] = {value, ttlSeconds ? now_ + ttlSeconds : -1};
+    data_[key] = {value, ttlSeconds ? now_ + ttlSeconds : -1, ++revision_};
+    return true;
+  }
+
+  Result<std::optional<Versioned>> getVersioned(const std::string& key) override {
+    if (failure_) return *failure_;
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::optional<Versioned>();
+    return std::optional<Versioned>(Versioned{it->second.value, it->second.revision});
+  }
+
+  Result<bool> removeIfUnchanged(const std::string& key, int64_t revision,
+                                 const std::vector<std::string>& quietDirs,
+                                 int64_t since) override {
+    if (failure_) return *failure_;
+    auto it = data_.find(key);
+    if (it == data_.end() || it->second.revision != revision) return false;
+    for (const auto& dir : quietDirs)
+      for (const auto& [k, entry] : data_)
+        if (k.rfind(dir + "/", 0) == 0 && entry.revision > since) return false;
+    data_.erase(it);
     ++revision_;
     return true;
   }
@@ -88,7 +108,9 @@ class MemoryStore : public Store {
   void failWith(std::optional<Error> e) { failure_ = std::move(e); }
   void erase(const std::string& key) { data_.erase(key); }
   bool has(const std::string& key) const { return data_.count(key) != 0; }
-  void set(const std::string& key, const std::string& value) { data_[key] = {value, -1}; }
+  void set(const std::string& key, const std::string& value) {
+    data_[key] = {value, -1, ++revision_};
+  }
 
   int puts = 0;
   int refreshes = 0;
@@ -97,7 +119,8 @@ class MemoryStore : public Store {
  private:
   struct Entry {
     std::string value;
-    long expiresAt = -1;  // -1: never
+    long expiresAt = -1;   // -1: never
+    int64_t revision = 0;  // of the last write
   };
   std::map<std::string, Entry> data_;
   std::optional<Error> failure_;

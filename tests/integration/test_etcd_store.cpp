@@ -288,6 +288,65 @@ TEMPLATE_TEST_CASE("createIfAbsent writes only the first time", "[etcd]", V3, V2
   CHECK_FALSE(*store->createIfAbsent(kDir + "/claim", "node-b", 30));
 }
 
+TEMPLATE_TEST_CASE("removeIfUnchanged deletes only the revision that was read", "[etcd]", V3, V2) {
+  EtcdServer server;
+  auto store = storeFor(TestType::api, server);
+  const std::string key = "/state/bootstrap";
+  REQUIRE(store->createIfAbsent(key, "first", 0).value());
+  auto read = store->getVersioned(key).value();
+  REQUIRE(read);
+  CHECK(read->value == "first");
+  CHECK(read->revision > 0);
+  CHECK_FALSE(store->getVersioned("/state/none").value());
+  // Rewritten in between: the old revision no longer matches, nothing is deleted.
+  REQUIRE(store->remove(Lease{key, "", "", 0}));
+  REQUIRE(store->createIfAbsent(key, "second", 0).value());
+  CHECK_FALSE(store->removeIfUnchanged(key, read->revision, {}, 0).value());
+  CHECK(store->get(key).value() == std::optional<std::string>("second"));
+  auto again = store->getVersioned(key).value();
+  REQUIRE(again);
+  CHECK(again->revision > read->revision);
+  CHECK(store->removeIfUnchanged(key, again->revision, {}, 0).value());
+  CHECK_FALSE(store->get(key).value());
+  CHECK_FALSE(store->removeIfUnchanged(key, again->revision, {}, 0).value());
+}
+
+TEST_CASE("v3: removeIfUnchanged fails while a watched directory was written after `since`",
+          "[etcd]") {
+  EtcdServer server;
+  auto store = storeFor("v3", server);
+  const std::string key = "/state/bootstrap";
+  REQUIRE(store->createIfAbsent(key, "decision", 0).value());
+  store->putWithTtl("/state/announce/10.0.0.1", "{}", 30).value();
+  auto decision = store->getVersioned(key).value();
+  auto quiet = store->list("/state/announce").value();
+  // A node announces itself after the listing: the delete must not happen.
+  store->putWithTtl("/state/announce/10.0.0.2", "{}", 30).value();
+  CHECK_FALSE(
+      store
+          ->removeIfUnchanged(key, decision->revision, {"/state/announce", "/regs"}, quiet.revision)
+          .value());
+  CHECK(store->get(key).value());
+  // Its twin: nothing written below the directories since the listing, and an empty one.
+  auto later = store->list("/state/announce").value();
+  CHECK(
+      store
+          ->removeIfUnchanged(key, decision->revision, {"/state/announce", "/regs"}, later.revision)
+          .value());
+  CHECK_FALSE(store->get(key).value());
+}
+
+TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd]") {
+  EtcdServer server;
+  auto store = storeFor("v2", server);
+  REQUIRE(store->createIfAbsent("/state/bootstrap", "d", 0).value());
+  auto read = store->getVersioned("/state/bootstrap").value();
+  auto refused = store->removeIfUnchanged("/state/bootstrap", read->revision, {"/state/a"}, 0);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("needs the v3 API") != std::string::npos);
+  CHECK(store->get("/state/bootstrap").value());
+}
+
 TEMPLATE_TEST_CASE("waitForChange wakes within about 100 ms of a put by another client", "[etcd]",
                    V3, V2) {
   EtcdServer server;

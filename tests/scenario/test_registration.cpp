@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -35,7 +36,9 @@ struct Node {
     int port = freeLoopbackPort();
     sup_test::LaunchOptions options;
     options.output = log;
-    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(),
+    // The stand-in is no Elasticsearch start command: discovery is asked for.
+    options.env = {"DISCOVERY=on",
+                   "ETCD_ENDPOINTS=" + etcd.clientUrl(),
                    "ETCD_API=" + api,
                    "ETCD_TTL=3",
                    "ES_VERSION=8.15.0",
@@ -177,23 +180,41 @@ TEST_CASE("the child's exit status passes through and the key goes with it") {
 
 namespace {
 
-// Starts the entrypoint with `extraEnv` on top of a stand-in node setup and returns it.
+// Starts the entrypoint with `extraEnv` on top of a stand-in node setup and returns it; the
+// stand-in gets `extraArgs` after its own two, as Elasticsearch would get -E settings.
 sup_test::Running startEntrypoint(const sup_test::TempDir& dir,
                                   const std::vector<std::string>& extraEnv,
-                                  const std::string& state) {
+                                  const std::string& state,
+                                  const std::vector<std::string>& extraArgs = {},
+                                  bool healthy = true) {
   sup_test::LaunchOptions options;
   options.output = dir.file("entrypoint.log");
-  options.env = {
-      "ES_VERSION=8.15.0",          "ES_NODE_NAME=node-a",     "ES_PUBLISH_HOST=127.0.0.11",
-      "ES_PATH_CONF=" + dir.path(), "STATE_DIR=" + dir.path(), "ES_PASS_SETTINGS=always",
-      "HEALTH_INTERVAL=200ms",      "HEALTH_TIMEOUT=150ms",    "ETCD_TTL=3",
-      "ETCD_TIMEOUT=300ms",         "ES_BOOTSTRAP_EXPECT=1",   "ES_PATH_DATA=" + dir.path()};
+  options.env = {"DISCOVERY=on",
+                 "ES_VERSION=8.15.0",
+                 "ES_NODE_NAME=node-a",
+                 "ES_PUBLISH_HOST=127.0.0.11",
+                 "ES_PATH_CONF=" + dir.path(),
+                 "STATE_DIR=" + dir.path(),
+                 "ES_PASS_SETTINGS=always",
+                 "HEALTH_INTERVAL=200ms",
+                 "HEALTH_TIMEOUT=150ms",
+                 "ETCD_TTL=3",
+                 "ETCD_TIMEOUT=300ms",
+                 "ES_BOOTSTRAP_EXPECT=1",
+                 "ES_PATH_DATA=" + dir.path()};
   options.env.insert(options.env.end(), extraEnv.begin(), extraEnv.end());
   int port = freeLoopbackPort();
   options.env.push_back("ES_HTTP_PORT=" + std::to_string(port));
-  sup_test::writeFile(state, "healthy\n");
-  return sup_test::launch({ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port), state},
-                          options);
+  sup_test::writeFile(state, healthy ? "healthy\n" : "unhealthy\n");
+  std::vector<std::string> argv = {ENTRYPOINT_PATH, "--", STANDIN_PATH, std::to_string(port),
+                                   state};
+  for (const auto& arg : extraArgs) {
+    // "{port}": the stand-in's own port, for -Ehttp.port.
+    std::string a = arg;
+    if (auto at = a.find("{port}"); at != std::string::npos) a.replace(at, 6, std::to_string(port));
+    argv.push_back(a);
+  }
+  return sup_test::launch(argv, options);
 }
 
 std::string deadEndpoint() {
@@ -386,4 +407,243 @@ TEST_CASE("etcd with client-cert-auth: registers over https with a client certif
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(5000)) == 143);
   CHECK_FALSE(hasKey(etcd, "v3", key));
+}
+
+TEST_CASE("settings on the command line win: registered and probed as given, not appended") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  const std::string key = kPrefix + "/127.0.0.11";
+  // ES_HTTP_PORT is overridden below by the command's -Ehttp.port, the port the stand-in serves:
+  // the node registers only if the probe goes there.
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, dir.file("state"),
+                              {"-Enode.name=from-command", "-Ehttp.port={port}"});
+  INFO("entrypoint log: " << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, "v3", key); }, Millis(5000)));
+  auto record = nlohmann::json::parse(*getKey(etcd, "v3", key));
+  CHECK(record["node_name"] == "from-command");
+  auto args = sup_test::readLines(dir.file("state.args"));
+  auto count = [&](const std::string& prefix) {
+    return std::count_if(args.begin(), args.end(),
+                         [&](const std::string& a) { return a.rfind(prefix, 0) == 0; });
+  };
+  CHECK(count("-Enode.name=") == 1);
+  CHECK(count("-Ehttp.port=") == 1);
+  CHECK(fileHasLine(dir.file("state.args"), "-Enode.name=from-command"));
+  auto httpArg = std::find_if(args.begin(), args.end(),
+                              [](const std::string& a) { return a.rfind("-Ehttp.port=", 0) == 0; });
+  REQUIRE(httpArg != args.end());
+  CHECK(record["http_port"] == std::stoi(httpArg->substr(12)));
+  // Ours are still appended where the command says nothing.
+  CHECK(fileHasLine(dir.file("state.args"), "-Enetwork.publish_host=127.0.0.11"));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log"))
+            .find("the command sets node.name=from-command") != std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a command-line setting that contradicts etcd discovery: exit 2, nothing started") {
+  sup_test::TempDir dir;
+  auto node = startEntrypoint(dir, {"ETCD_ENDPOINTS=" + deadEndpoint()}, dir.file("state"),
+                              {"-Ecluster.initial_master_nodes=a,b,c"});
+  CHECK(node.waitExit(Millis(3000)) == 2);
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  INFO("entrypoint log:\n" << log);
+  CHECK(log.find("argument \"-Ecluster.initial_master_nodes=a,b,c\"") != std::string::npos);
+  CHECK(log.find("nothing was started") != std::string::npos);
+  CHECK(log.find("cannot read peers") == std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
+
+TEST_CASE("a data-only node started first never enters the bootstrap decision") {
+  sup_test::TempDir dataDir;
+  sup_test::TempDir masterDir;
+  EtcdServer etcd;
+  const std::string state = "/es-etcd-entrypoint/services/elasticsearch";
+  auto startsWith = [](const std::string& text, const std::string& prefix) {
+    return text.rfind(prefix, 0) == 0;
+  };
+  // node.roles in the settings file, as a flow list. Without a master it cannot be healthy.
+  sup_test::writeFile(dataDir.file("elasticsearch.yml"), "node.roles: [ data ]\n");
+  auto data =
+      startEntrypoint(dataDir,
+                      {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_NODE_NAME=data-1",
+                       "ES_PUBLISH_HOST=127.0.0.12", "ES_PATH_DATA=" + dataDir.file("data")},
+                      dataDir.file("state"), {}, false);
+  INFO("data node log:\n" << sup_test::readFile(dataDir.file("entrypoint.log")));
+  // It starts at once (ES_BOOTSTRAP_EXPECT=1 would have chosen it) and decides nothing.
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dataDir.file("state.args")); },
+                              Millis(5000)));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/bootstrap"));
+  for (const auto& arg : sup_test::readLines(dataDir.file("state.args")))
+    CHECK_FALSE(startsWith(arg, "-Ecluster.initial_master_nodes"));
+  auto announced = getKey(etcd, "v3", state + "/announce/127.0.0.12");
+  REQUIRE(announced);
+  auto record = nlohmann::json::parse(*announced);
+  CHECK(record["roles"] == nlohmann::json::array({"data"}));
+  CHECK(record["master_eligible"] == false);
+  CHECK(sup_test::readFile(dataDir.file("entrypoint.log")).find("not master-eligible") !=
+        std::string::npos);
+
+  // The twin: a master-eligible node (roles unset) is the one candidate, with EXPECT=1.
+  auto master = startEntrypoint(
+      masterDir, {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_PATH_DATA=" + masterDir.file("data")},
+      masterDir.file("state"));
+  INFO("master node log:\n" << sup_test::readFile(masterDir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(masterDir.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", state + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a"]})"));
+  CHECK(fileHasLine(masterDir.file("state.args"), "-Ecluster.initial_master_nodes=node-a"));
+  ::kill(master.pid(), SIGTERM);
+  ::kill(data.pid(), SIGTERM);
+  CHECK(master.waitExit(Millis(5000)) == 143);
+  CHECK(data.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("two fresh nodes with one name: the second exits 3, the first keeps waiting") {
+  sup_test::TempDir dirA;
+  sup_test::TempDir dirB;
+  sup_test::TempDir dirC;
+  EtcdServer etcd;
+  const std::string state = "/es-etcd-entrypoint/services/elasticsearch";
+  auto fresh = [&](const sup_test::TempDir& dir, const std::string& name, const std::string& host) {
+    return std::vector<std::string>{"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_EXPECT=2",
+                                    "ES_NODE_NAME=" + name, "ES_PUBLISH_HOST=" + host,
+                                    "ES_PATH_DATA=" + dir.file("data")};
+  };
+  auto a = startEntrypoint(dirA, fresh(dirA, "node-a", "127.0.0.11"), dirA.file("state"));
+  const std::string logA = dirA.file("entrypoint.log");
+  REQUIRE(sup_test::waitUntil(
+      [&] {
+        return sup_test::readFile(logA).find("waiting for the cluster's first bootstrap") !=
+               std::string::npos;
+      },
+      Millis(5000)));
+
+  auto b = startEntrypoint(dirB, fresh(dirB, "node-a", "127.0.0.12"), dirB.file("state"));
+  CHECK(b.waitExit(Millis(5000)) == 3);
+  std::string logB = sup_test::readFile(dirB.file("entrypoint.log"));
+  INFO("second node's log:\n" << logB);
+  CHECK(logB.find("node name node-a is announced by a starting node at 127.0.0.11:9300") !=
+        std::string::npos);
+  CHECK(logB.find("set a unique ES_NODE_NAME") != std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dirB.file("state.args")));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/announce/127.0.0.12"));
+  CHECK_FALSE(hasKey(etcd, "v3", state + "/bootstrap"));
+
+  // The twin: a distinct name completes the pair, and both start with the decision.
+  auto c = startEntrypoint(dirC, fresh(dirC, "node-c", "127.0.0.13"), dirC.file("state"));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dirC.file("state.args")); },
+                              Millis(5000)));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dirA.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", state + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a","node-c"]})"));
+  ::kill(a.pid(), SIGTERM);
+  ::kill(c.pid(), SIGTERM);
+  CHECK(a.waitExit(Millis(5000)) == 143);
+  CHECK(c.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a node name that is not UTF-8: exit 2 naming ES_NODE_NAME, not an abort") {
+  sup_test::TempDir dir;
+  // Before validation, this aborted with exit 134 on an uncaught JSON exception (invalid UTF-8
+  // in the registration record).
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_START_TIMEOUT=0",
+                               "ES_NODE_NAME=ab\xff"
+                               "c"},
+                              dir.file("state"));
+  CHECK(node.waitExit(Millis(5000)) == 2);
+  std::string log = sup_test::readFile(dir.file("entrypoint.log"));
+  INFO("entrypoint log:\n" << log);
+  CHECK(log.find("ES_NODE_NAME (--es-node-name)") != std::string::npos);
+  CHECK(log.find("UTF-8") != std::string::npos);
+  CHECK(log.find("nothing was started") != std::string::npos);
+  CHECK_FALSE(sup_test::fileExists(dir.file("state.args")));
+}
+
+namespace {
+
+void putKey(const EtcdServer& etcd, const std::string& key, const std::string& value) {
+  etcd.request("POST", "/v3/kv/put",
+               nlohmann::json{{"key", esetcd::codec::base64Encode(key)},
+                              {"value", esetcd::codec::base64Encode(value)}}
+                   .dump());
+}
+
+const std::string kState = "/es-etcd-entrypoint/services/elasticsearch";
+
+}  // namespace
+
+TEST_CASE("a bootstrap decision whose members are all gone is replaced after the bound") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  // What a failed first start leaves: a decision naming a node that never came back.
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["3f2a9c1b7d"]})");
+  auto started = Clock::now();
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_STALE_AFTER=6s",
+                               "ES_PATH_DATA=" + dir.file("data")},
+                              dir.file("state"));
+  INFO("entrypoint log:\n" << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(15000)));
+  auto waited = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  WARN("the orphaned decision was replaced and the node started after " << waited.count() << " ms");
+  CHECK(waited >= Millis(6000));
+  CHECK(getKey(etcd, "v3", kState + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-a"]})"));
+  CHECK(fileHasLine(dir.file("state.args"), "-Ecluster.initial_master_nodes=node-a"));
+  CHECK(sup_test::readFile(dir.file("entrypoint.log"))
+            .find("bootstrap decision [3f2a9c1b7d] replaced") != std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("a bootstrap decision with a member announced is never replaced: the node joins") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["node-b"]})");
+  putKey(etcd, kState + "/announce/127.0.0.99", R"({"transport_port":9300,"node_name":"node-b"})");
+  auto node = startEntrypoint(dir,
+                              {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ES_BOOTSTRAP_STALE_AFTER=6s",
+                               "ES_PATH_DATA=" + dir.file("data")},
+                              dir.file("state"));
+  INFO("entrypoint log:\n" << sup_test::readFile(dir.file("entrypoint.log")));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileExists(dir.file("state.args")); },
+                              Millis(5000)));
+  CHECK(getKey(etcd, "v3", kState + "/bootstrap") ==
+        std::optional<std::string>(R"({"initial_master_nodes":["node-b"]})"));
+  for (const auto& arg : sup_test::readLines(dir.file("state.args")))
+    CHECK(arg.find("initial_master_nodes") == std::string::npos);
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+}
+
+TEST_CASE("es-etcd-entrypoint reset-bootstrap: refused once a cluster formed, else deletes") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  auto reset = [&](const std::string& log) {
+    sup_test::LaunchOptions options;
+    options.output = dir.file(log);
+    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_START_TIMEOUT=0"};
+    return sup_test::launch({ENTRYPOINT_PATH, "reset-bootstrap"}, options).waitExit(Millis(5000));
+  };
+  putKey(etcd, kState + "/bootstrap", R"({"initial_master_nodes":["gone"]})");
+  putKey(etcd, kState + "/cluster_uuid", "k3fQx1");
+  CHECK(reset("refused.log") == 4);
+  CHECK(sup_test::readFile(dir.file("refused.log")).find("refused: a cluster formed") !=
+        std::string::npos);
+  CHECK(hasKey(etcd, "v3", kState + "/bootstrap"));
+
+  etcd.request(
+      "POST", "/v3/kv/deleterange",
+      nlohmann::json{{"key", esetcd::codec::base64Encode(kState + "/cluster_uuid")}}.dump());
+  CHECK(reset("deleted.log") == 0);
+  CHECK(sup_test::readFile(dir.file("deleted.log")).find("deleted the bootstrap decision") !=
+        std::string::npos);
+  CHECK_FALSE(hasKey(etcd, "v3", kState + "/bootstrap"));
+  CHECK(reset("nothing.log") == 0);
+  CHECK(sup_test::readFile(dir.file("nothing.log")).find("nothing to reset") != std::string::npos);
 }

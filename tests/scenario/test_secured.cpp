@@ -61,10 +61,10 @@ struct SecuredNode {
     const int port = freeLoopbackPort();
     sup_test::LaunchOptions options;
     options.output = log;
-    options.env = {"ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_TTL=3", "ETCD_TIMEOUT=1s",
-                   "ES_VERSION=8.19.0", "ES_NODE_NAME=node-a", "ES_PUBLISH_HOST=127.0.0.11",
-                   "ES_HTTP_PORT=" + std::to_string(port), "ES_PATH_CONF=" + conf,
-                   "ES_PATH_DATA=" + dir.path(), "STATE_DIR=" + dir.path(),
+    options.env = {"DISCOVERY=on", "ETCD_ENDPOINTS=" + etcd.clientUrl(), "ETCD_TTL=3",
+                   "ETCD_TIMEOUT=1s", "ES_VERSION=8.19.0", "ES_NODE_NAME=node-a",
+                   "ES_PUBLISH_HOST=127.0.0.11", "ES_HTTP_PORT=" + std::to_string(port),
+                   "ES_PATH_CONF=" + conf, "ES_PATH_DATA=" + dir.path(), "STATE_DIR=" + dir.path(),
                    "ES_PASS_SETTINGS=always", "ES_BOOTSTRAP_EXPECT=1", "HEALTH_INTERVAL=200ms",
                    // A TLS handshake on a loaded machine: more than the plain tests' 150 ms.
                    "HEALTH_TIMEOUT=1s", "HEALTH_FAILURES=2", "LOG_LEVEL=debug",

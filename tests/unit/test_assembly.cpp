@@ -8,7 +8,7 @@ namespace {
 
 StartInputs inputs(Distribution d, int major, int minor = 0) {
   StartInputs in;
-  in.self = {"es-1", "10.0.0.1", 9200, 9300};
+  in.self = {"es-1", "10.0.0.1", 9200, 9300, std::nullopt, true};
   in.flavor = {d, {major, minor, 0}};
   in.clusterName = "logstash";
   in.seeds = {"10.0.0.2:9300", "10.0.0.3:9300"};
@@ -99,4 +99,17 @@ TEST_CASE("quorum of master-eligible nodes") {
   CHECK(quorum(3) == 2);
   CHECK(quorum(4) == 3);
   CHECK(quorum(5) == 3);
+}
+
+TEST_CASE("settings the command gives itself are not appended a second time") {
+  auto in = inputs(Distribution::Elasticsearch, 8, 15);
+  in.userKeys = {"node.name", "http.port", "transport.port", "transport.tcp.port"};
+  CHECK(assembleStart(in).args == Args{"-Ecluster.name=logstash", "-Enetwork.publish_host=10.0.0.1",
+                                       "-Ediscovery.seed_providers=file"});
+  in.userKeys = {"cluster.name", "network.publish_host"};
+  CHECK(assembleStart(in).args == Args{"-Enode.name=es-1", "-Ehttp.port=9200",
+                                       "-Etransport.port=9300", "-Ediscovery.seed_providers=file"});
+  // The twin: without user keys every setting is there.
+  in.userKeys.clear();
+  CHECK(assembleStart(in).args.size() == 6);
 }

@@ -80,6 +80,20 @@ TEST_CASE("the command starts at the first non-option or after --") {
   REQUIRE(deferred.errors.empty());
   CHECK(deferred.config.ttlSeconds == 30);
   CHECK(deferred.config.command == std::vector<std::string>{"cmd"});
+  // docker run IMAGE -Ecluster.name=x: an Elasticsearch setting starts the command.
+  auto setting = parse({"--log-level=debug", "-Ecluster.name=x", "-Enode.name=y"});
+  REQUIRE(setting.errors.empty());
+  CHECK(setting.config.command == std::vector<std::string>{"-Ecluster.name=x", "-Enode.name=y"});
+  // Its twin: an unknown option of ours is still an error, not a command.
+  CHECK(mentions(parse({"--etcd-tll=3"}).errors, "--etcd-tll=3", ""));
+}
+
+TEST_CASE("DISCOVERY takes auto, on or off, from the environment or the flag") {
+  CHECK(parse({}).config.discovery == DiscoveryMode::Auto);
+  CHECK(parse({}, {{"DISCOVERY", "on"}}).config.discovery == DiscoveryMode::On);
+  CHECK(parse({"--discovery=off"}, {{"DISCOVERY", "on"}}).config.discovery == DiscoveryMode::Off);
+  CHECK(mentions(parse({}, {{"DISCOVERY", "yes"}}).errors, "DISCOVERY (--discovery) = \"yes\"",
+                 "auto, on, off"));
 }
 
 TEST_CASE("every bad value is reported at once, naming the setting and the value") {
@@ -249,7 +263,8 @@ TEST_CASE("our secrets are dropped from the child's environment, in both forms")
                           {"ETCD_USERNAME", "root"}},
                          secrets);
   REQUIRE(out.errors.empty());
-  const auto& dropped = out.config.absorbedEnv;
+  CHECK(out.config.absorbedEnv.empty());  // kept for a command that is only supervised
+  const auto& dropped = out.config.secretEnv;
   auto has = [&](const char* name) {
     return std::find(dropped.begin(), dropped.end(), name) != dropped.end();
   };
@@ -298,4 +313,59 @@ TEST_CASE("node settings in env form are collected by their dotted names") {
   CHECK(s.at("plugins.security.disabled") == "true");
   CHECK(s.count("PATH") == 0);
   CHECK(s.count("path") == 0);
+}
+
+TEST_CASE("text that goes into JSON or onto a command line: UTF-8 without control characters") {
+  const std::vector<std::string> good = {"node-1",           "",    "héllo",       "日本-ノード",
+                                         "\xf0\x9f\x90\xb3", "a b", "\xef\xbf\xbd"};
+  for (const auto& text : good) {
+    INFO("text: " << text);
+    CHECK(textProblem(text).empty());
+  }
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"ab\xff"
+       "c",
+       "UTF-8"},                      // not a lead byte
+      {"\xc0\x80", "UTF-8"},          // overlong NUL
+      {"\xe0\x80\xaf", "UTF-8"},      // overlong
+      {"\xed\xa0\x80", "UTF-8"},      // a UTF-16 surrogate
+      {"\xf4\x90\x80\x80", "UTF-8"},  // above U+10FFFF
+      {"\xe6\x97", "UTF-8"},          // cut short
+      {"\xe6"
+       "a"
+       "\x97",
+       "UTF-8"},  // a continuation byte missing
+      {"a\nb", "control characters"},
+      {"a\tb", "control characters"},
+      {"a\x7f", "control characters"},
+      {"\xc2\x85", "control characters"},  // NEL, a C1 control
+  };
+  for (const auto& [text, why] : bad) {
+    INFO("text: " << printableText(text));
+    CHECK(textProblem(text).find(why) != std::string::npos);
+  }
+  CHECK(printableText("ab\xff"
+                      "c") == "ab\\xffc");
+  CHECK(printableText("héllo") == "héllo");
+}
+
+TEST_CASE("every setting is checked for UTF-8 and control characters, named, the value escaped") {
+  auto name = parse({}, {{"ES_NODE_NAME",
+                          "ab\xff"
+                          "c"}});
+  REQUIRE(name.errors.size() == 1);
+  CHECK(mentions(name.errors, "ES_NODE_NAME (--es-node-name) = \"ab\\xffc\"", "UTF-8"));
+  // The image's own form is checked as the setting it stands for.
+  CHECK(mentions(parse({}, {{"cluster.name", "lo\ngs"}}).errors, "ES_CLUSTER_NAME",
+                 "control characters"));
+  CHECK(mentions(parse({"--etcd-prefix=/a\x01"}).errors, "ETCD_PREFIX", "control characters"));
+  CHECK(mentions(parse({}, {{"ETCD_USERNAME", "r\xc3"}}).errors, "ETCD_USERNAME", "UTF-8"));
+  CHECK(mentions(parse({}, {{"ES_PATH_DATA", "/data\xfe"}}).errors, "ES_PATH_DATA", "UTF-8"));
+  // A secret is checked as well, and still never shown.
+  auto secret = parse({}, {{"ETCD_PASSWORD", "pw\xff"}});
+  CHECK(mentions(secret.errors, "ETCD_PASSWORD (--etcd-password) = \"***\"", "UTF-8"));
+  CHECK_FALSE(anyMentions(secret.errors, "pw"));
+  // The twins: valid UTF-8 passes.
+  CHECK(
+      parse({}, {{"ES_NODE_NAME", "nœud-{hostname}"}, {"ES_CLUSTER_NAME", "集群"}}).errors.empty());
 }

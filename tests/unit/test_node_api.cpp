@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "etcd_codec.hpp"
 #include "node_api.hpp"
 
@@ -51,11 +53,50 @@ plugins.security.ssl.http.enabled: true
   CHECK(flat.at("xpack.security.http.ssl.keystore.path") == "certs/http.p12");
   CHECK(flat.at("xpack.security.transport.ssl.enabled") == "true");
   CHECK(flat.at("plugins.security.ssl.http.enabled") == "true");
-  // Sequences and flow collections are not scalars: left out, and they end no mapping early.
-  CHECK(flat.count("cluster.initial_master_nodes") == 0);
-  CHECK(flat.count("discovery.seed_hosts") == 0);
+  // Sequences of scalars are comma-joined, flow or block; they end no mapping early.
+  CHECK(flat.at("cluster.initial_master_nodes") == "a");
+  CHECK(flat.at("discovery.seed_hosts") == "10.0.0.1");
+  CHECK(flat.at("plugins.security.nodes_dn") == "CN=node-*,OU=nodes");
   CHECK(flattenYaml("").empty());
   CHECK(flattenYaml("just text\n: \n#x: y\n").empty());
+}
+
+TEST_CASE("lists of scalars (flow, block, nested, empty) are kept, other collections left out") {
+  struct Case {
+    const char* yaml;
+    const char* key;
+    std::optional<std::string> value;
+  };
+  const std::vector<Case> cases = {
+      {"node.roles: [ data, ingest ]\n", "node.roles", "data,ingest"},
+      {"node.roles: [\"master\", 'data']  # two\n", "node.roles", "master,data"},
+      {"node.roles: []\n", "node.roles", ""},
+      {"node.roles: [ ]\n", "node.roles", ""},
+      {"node.roles:\n  - data\n  - ingest\n", "node.roles", "data,ingest"},
+      {"node.roles:\n- cluster_manager\n- data\nnode.name: x\n", "node.roles",
+       "cluster_manager,data"},
+      {"node:\n  roles:\n    - master\n  name: n1\n", "node.roles", "master"},
+      {"node:\n  roles: [ml]\n  name: n1\n", "node.name", "n1"},
+      {"node.roles:\n  - data\n  - ingest\nnode.name: after\n", "node.name", "after"},
+      // Not lists of scalars: left out.
+      {"node.roles: [[a], b]\n", "node.roles", std::nullopt},
+      {"node.roles: {a: b}\n", "node.roles", std::nullopt},
+      {"node.roles:\n  - name: a\n", "node.roles", std::nullopt},
+      {"node.roles:\n  - data\n  - [x]\n", "node.roles", std::nullopt},
+      {"node.roles:\n", "node.roles", std::nullopt},
+      {"- data\nnode.name: x\n", "", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    INFO("yaml:\n" << c.yaml);
+    auto flat = flattenYaml(c.yaml);
+    auto it = flat.find(c.key);
+    if (c.value) {
+      REQUIRE(it != flat.end());
+      CHECK(it->second == *c.value);
+    } else {
+      CHECK(it == flat.end());
+    }
+  }
 }
 
 TEST_CASE("a -E argument wins over the env form, which wins over the settings file") {

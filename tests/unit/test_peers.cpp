@@ -8,7 +8,7 @@ using namespace esetcd;
 namespace {
 const std::string kDir = "/services/elasticsearch";
 Identity self() {
-  return {"es-1", "10.0.0.1", 9200, 9300};
+  return {"es-1", "10.0.0.1", 9200, 9300, std::nullopt, true};
 }
 }  // namespace
 
@@ -39,6 +39,38 @@ TEST_CASE("our own records round-trip through parsePeer") {
   CHECK(peer->host == "10.0.0.1");
   CHECK(peer->nodeName == "es-1");
   CHECK(peer->clusterName == "logs");
+  CHECK(peer->masterEligible);
+  // Roles unset: no list, master-eligible.
+  CHECK_FALSE(doc.contains("roles"));
+  CHECK(doc["master_eligible"] == true);
+}
+
+TEST_CASE("the registration carries the roles, and master eligibility is read back") {
+  Flavor f{Distribution::OpenSearch, {2, 19, 0}};
+  Identity data = self();
+  data.roles = std::vector<std::string>{"data", "ingest"};
+  data.masterEligible = false;
+  auto doc = nlohmann::json::parse(registrationValue(data, f, ""));
+  CHECK(doc["roles"] == nlohmann::json::array({"data", "ingest"}));
+  CHECK(doc["master_eligible"] == false);
+  std::string why;
+  auto peer = parsePeer(kDir, {registrationKey(kDir, data), doc.dump()}, why);
+  REQUIRE(peer);
+  CHECK_FALSE(peer->masterEligible);
+  Identity coordinating = self();
+  coordinating.roles = std::vector<std::string>{};
+  coordinating.masterEligible = false;
+  CHECK(nlohmann::json::parse(registrationValue(coordinating, f, ""))["roles"] ==
+        nlohmann::json::array());
+  // Records without master_eligible: from the roles, else master-eligible (the seed's, ours
+  // before roles were recorded).
+  auto byRoles = [&](const char* value) {
+    return parsePeer(kDir, {kDir + "/10.0.0.9", value}, why)->masterEligible;
+  };
+  CHECK(byRoles(R"({"transport_port":9300,"roles":["cluster_manager"]})"));
+  CHECK_FALSE(byRoles(R"({"transport_port":9300,"roles":["data"]})"));
+  CHECK_FALSE(byRoles(R"({"transport_port":9300,"roles":[]})"));
+  CHECK(byRoles(R"({"transport_port":9300})"));
 }
 
 TEST_CASE("malformed registrations are skipped with the key named") {

@@ -1,0 +1,150 @@
+// What DISCOVERY decides, with the real binary and a real etcd (or a dead endpoint): a command
+// that does not start the node is only supervised — no etcd request, nothing written, its own
+// exit status, at once — and DISCOVERY=on brings the whole discovery path back.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "etcd_codec.hpp"
+#include "etcd_server.hpp"
+#include "harness.hpp"
+
+using esetcd::testing::EtcdServer;
+using esetcd::testing::freeLoopbackPort;
+using sup_test::Millis;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Every key in etcd's v3 keyspace.
+std::vector<std::string> allKeys(const EtcdServer& etcd) {
+  auto body = nlohmann::json{{"key", esetcd::codec::base64Encode(std::string(1, '\0'))},
+                             {"range_end", esetcd::codec::base64Encode(std::string(1, '\0'))},
+                             {"keys_only", true}};
+  auto doc = nlohmann::json::parse(etcd.request("POST", "/v3/kv/range", body.dump()).body);
+  std::vector<std::string> keys;
+  for (const auto& kv : doc.value("kvs", nlohmann::json::array()))
+    keys.push_back(esetcd::codec::base64Decode(kv["key"].get<std::string>()).value_or("?"));
+  return keys;
+}
+
+// The names in a directory, without "." and "..".
+std::vector<std::string> dirEntries(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d))
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+        names.push_back(e->d_name);
+    ::closedir(d);
+  }
+  return names;
+}
+
+bool logHas(const std::string& log, const std::string& text) {
+  return sup_test::readFile(log).find(text) != std::string::npos;
+}
+
+// The entrypoint with `command`, its node directories in `dir`, and no Elasticsearch anywhere:
+// ES_HOME does not exist and ES_VERSION is not set.
+sup_test::Running startWith(const sup_test::TempDir& dir, const std::vector<std::string>& env,
+                            const std::vector<std::string>& command) {
+  sup_test::LaunchOptions options;
+  options.output = dir.file("entrypoint.log");
+  options.env = {"ES_HOME=" + dir.file("no-such-home"),
+                 "ES_PATH_CONF=" + dir.file("node"),
+                 "ES_PATH_DATA=" + dir.file("node"),
+                 "STATE_DIR=" + dir.file("node"),
+                 "ES_PUBLISH_HOST=127.0.0.11",
+                 "ES_NODE_NAME=node-a",
+                 "LOG_LEVEL=debug"};
+  options.env.insert(options.env.end(), env.begin(), env.end());
+  std::vector<std::string> argv = {ENTRYPOINT_PATH, "--"};
+  argv.insert(argv.end(), command.begin(), command.end());
+  ::mkdir(dir.file("node").c_str(), 0755);
+  sup_test::writeFile(dir.file("node/.keep"), "");
+  return sup_test::launch(argv, options);
+}
+
+std::string deadEndpoint() {
+  return "http://127.0.0.1:" + std::to_string(freeLoopbackPort());
+}
+
+}  // namespace
+
+TEST_CASE("a command that does not start the node: etcd unreachable, its own status at once") {
+  sup_test::TempDir dir;
+  auto started = Clock::now();
+  auto node = startWith(dir, {"ETCD_ENDPOINTS=" + deadEndpoint(), "ETCD_START_TIMEOUT=30s"},
+                        {"/bin/sh", "-c", "exit 7"});
+  auto code = node.waitExit(Millis(10000));
+  auto took = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  std::string log = dir.file("entrypoint.log");
+  INFO("entrypoint log:\n" << sup_test::readFile(log));
+  REQUIRE(code);
+  CHECK(*code == 7);
+  WARN("sh -c 'exit 7' with an unreachable etcd exited after " << took.count() << " ms");
+  CHECK(took < Millis(1000));
+  CHECK(logHas(log, "discovery off (DISCOVERY=auto): /bin/sh does not start the node"));
+  CHECK_FALSE(logHas(log, "cannot read peers"));
+  CHECK_FALSE(logHas(log, "health"));
+  // Nothing written: no seed file, no peer cache.
+  CHECK(dirEntries(dir.file("node")) == std::vector<std::string>{".keep"});
+}
+
+TEST_CASE("DISCOVERY=on: the same command reads etcd first, retrying while it is unreachable") {
+  sup_test::TempDir dir;
+  auto node = startWith(dir,
+                        {"DISCOVERY=on", "ES_VERSION=8.15.0", "ETCD_ENDPOINTS=" + deadEndpoint(),
+                         "ETCD_START_TIMEOUT=30s"},
+                        {"/bin/sh", "-c", "exit 7"});
+  std::string log = dir.file("entrypoint.log");
+  REQUIRE(sup_test::waitUntil([&] { return logHas(log, "retrying"); }, Millis(5000)));
+  INFO("entrypoint log:\n" << sup_test::readFile(log));
+  CHECK(logHas(log, "discovery on (DISCOVERY=on)"));
+  CHECK(logHas(log, "cannot read peers from etcd (attempt 1)"));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);  // the command never ran
+}
+
+TEST_CASE("DISCOVERY=off: a start command of the node is only supervised, etcd never contacted") {
+  sup_test::TempDir dir;
+  // A stand-in start script: the classification goes by the base name.
+  ::mkdir(dir.file("bin").c_str(), 0755);
+  const std::string script = dir.file("bin/elasticsearch");
+  sup_test::writeFile(script, "#!/bin/sh\nexit 5\n", 0755);
+  auto node = startWith(dir, {"DISCOVERY=off", "ETCD_ENDPOINTS=" + deadEndpoint()}, {script});
+  CHECK(node.waitExit(Millis(5000)) == 5);
+  std::string log = dir.file("entrypoint.log");
+  INFO("entrypoint log:\n" << sup_test::readFile(log));
+  CHECK(logHas(log, "discovery off (DISCOVERY=off)"));
+  CHECK_FALSE(logHas(log, "cannot read peers"));
+  CHECK(dirEntries(dir.file("node")) == std::vector<std::string>{".keep"});
+}
+
+TEST_CASE("a reachable, empty etcd: sh -c 'exit 0' runs at once and etcd stays empty") {
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  auto node = startWith(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, {"/bin/sh", "-c", "exit 0"});
+  CHECK(node.waitExit(Millis(5000)) == 0);
+  CHECK(allKeys(etcd).empty());
+
+  // The negative twin: with DISCOVERY=on the same command is a node that announces itself and
+  // waits for the first bootstrap (three nodes by default) instead of running.
+  sup_test::TempDir onDir;
+  auto on =
+      startWith(onDir, {"DISCOVERY=on", "ES_VERSION=8.15.0", "ETCD_ENDPOINTS=" + etcd.clientUrl()},
+                {"/bin/sh", "-c", "exit 0"});
+  std::string log = onDir.file("entrypoint.log");
+  REQUIRE(sup_test::waitUntil(
+      [&] { return logHas(log, "waiting for the cluster's first bootstrap"); }, Millis(5000)));
+  CHECK(allKeys(etcd) ==
+        std::vector<std::string>{"/es-etcd-entrypoint/services/elasticsearch/announce/127.0.0.11"});
+  ::kill(on.pid(), SIGTERM);
+  CHECK(on.waitExit(Millis(5000)) == 143);
+  CHECK(allKeys(etcd).empty());
+}
