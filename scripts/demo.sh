@@ -42,9 +42,6 @@ CURL_AUTH=()                 # extra curl arguments for es1's API: CA and passwo
 phase() {
   say "== $* (previous phase took $((SECONDS - PHASE_START))s)"
   PHASE_START=$SECONDS
-SECURE=0
-CERTS_DIR=$ESETCD_ROOT/certs # where docker-compose.secure.yml expects them
-CURL_AUTH=()                 # extra curl arguments for es1's API: CA and password when secured
 }
 
 # ESETCD_COMPOSE picks the compose command ("docker compose", a path to compose v2); default:
