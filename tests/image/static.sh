@@ -108,7 +108,8 @@ curl -fsS -X PUT "http://127.0.0.1:$HTTP_PORT/v2/keys/services/elasticsearch/127
   --data-urlencode "value=$reg" >/dev/null
 ok "one registration put in the v3 and one in the v2 keyspace"
 
-COMMON=(ES_VERSION=8.15.0 ES_PUBLISH_HOST=127.0.0.1 ES_PATH_CONF=/tmp STATE_DIR=/tmp ETCD_START_TIMEOUT=0)
+# DISCOVERY=on: the command here is the binary itself (--version), which auto would only supervise.
+COMMON=(DISCOVERY=on ES_VERSION=8.15.0 ES_PUBLISH_HOST=127.0.0.1 ES_PATH_CONF=/tmp STATE_DIR=/tmp ETCD_START_TIMEOUT=0)
 # reads_etcd LABEL PEER ENV... — the run read the registration of PEER from etcd: PEER's address
 # exists only there (127.0.0.9 only in the v3 keyspace, 127.0.0.10 only in v2), and the seed
 # hosts the entrypoint logs come from what it read.
