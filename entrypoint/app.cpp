@@ -253,6 +253,26 @@ std::optional<int> checkAnnouncedName(Store& store, const Config& c, const Plan&
   return nameTaken(plan, *other, "announced by a starting node");
 }
 
+// ETCD_API=auto read no registration in v3. The v2 keyspace is separate: a fleet whose nodes
+// register there (the 2014 sidecar's `etcdctl set`) is invisible to v3, and this node would
+// announce itself and bootstrap a second cluster beside it. Exit 2 rather than wait: such a
+// fleet never moves to v3 by itself, so the wait would last for ever, and the fix is a setting.
+std::optional<int> checkV2Fleet(const Config& c) {
+  auto count = countV2Registrations(c);
+  if (!count) {
+    logWarn("cannot tell whether a fleet registers in etcd's v2 keyspace under " + c.prefix + ": " +
+            count.error().message + "; going on with v3");
+    return std::nullopt;
+  }
+  if (*count == 0) return std::nullopt;
+  logError("etcd holds no v3 registration under " + c.prefix + ", but its v2 keyspace holds " +
+           std::to_string(*count) +
+           " (a fleet that registers through the v2 keys API, such as the 2014 sidecar); "
+           "starting would form a second cluster beside it. Set ETCD_API=v2 to join that fleet "
+           "(docs/migrating.md); nothing was started");
+  return exit_code::kUsage;
+}
+
 int run(const Config& c) {
   CommandClass command = classifyCommand(c.command);
   DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
@@ -285,6 +305,9 @@ int run(const Config& c) {
   // common case costs a single etcd request before the exec). Otherwise announce this node so
   // that starting peers find each other, and settle the first bootstrap when it is due.
   bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
+  if (read.store && !clusterLive && c.etcdApi == "auto" && std::string(read.store->api()) == "v3") {
+    if (auto code = checkV2Fleet(c)) return *code;
+  }
   if (read.store && !clusterLive) {
     if (auto code = checkAnnouncedName(*read.store, c, plan)) return *code;
   }

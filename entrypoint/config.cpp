@@ -159,7 +159,9 @@ const std::vector<Setting>& settings() {
          }
          return c.etcdEndpoints.empty() ? "must name at least one URL" : "";
        }},
-      {"ETCD_API", "auto", nullptr, "etcd API: auto (v3 when its JSON gateway answers), v3 or v2.",
+      {"ETCD_API", "auto", nullptr,
+       "etcd API: auto (v3 when its JSON gateway answers, else v2; exit 2 when v3 holds no "
+       "registration but v2 does: set v2 to join that fleet), v3 or v2.",
        [](Config& c, const std::string& v) {
          return applyOneOf(c.etcdApi, v, {"auto", "v3", "v2"});
        }},

@@ -4,7 +4,7 @@
 
 namespace esetcd::exit_code {
 
-constexpr int kUsage = 2;            // bad option or setting; nothing was started
+constexpr int kUsage = 2;            // bad setting, or a v2 fleet under auto; nothing started
 constexpr int kNodeNameTaken = 3;    // a live registration holds our node name at another address
 constexpr int kRefused = 4;          // reset-bootstrap refused (a cluster exists, a member lives)
 constexpr int kSystem = 111;         // a system call failed (fork, pipe, ...); nothing was started

@@ -220,6 +220,16 @@ StartRead readPeersAtStart(const Config& c) {
   }
 }
 
+Result<size_t> countV2Registrations(const Config& c) {
+  auto store = makeStore("v2", etcdOptions(c, nullptr));
+  if (!store) return store.error();
+  auto snapshot = readPeers(*store.value(), c.prefix, "", kStartListLimit);
+  if (snapshot) return snapshot->peers.size();
+  const Error& error = snapshot.error();
+  if (error.kind == ErrorKind::Status && error.code == 404) return size_t{0};
+  return error;
+}
+
 std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan) {
   if (snapshot) return seedHosts(snapshot->peers, plan.self);
   bool ok = false;

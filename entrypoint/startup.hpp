@@ -62,6 +62,12 @@ struct StartRead {
 // Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
 StartRead readPeersAtStart(const Config& c);
 
+// How many registrations the v2 keyspace holds under ETCD_PREFIX, for ETCD_API=auto after the v3
+// listing came back empty: a fleet registered through the v2 keys API (the 2014 sidecar) is
+// invisible to v3. 0 when there are none, or when the etcd has no v2 API (404: etcd 3.6+, or
+// 3.4/3.5 without --enable-v2). Any other failure of the v2 listing is returned as its Error.
+Result<size_t> countV2Registrations(const Config& c);
+
 // The seeds from etcd's peers, or else from the cache file (logged either way).
 std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan);
 
