@@ -415,9 +415,11 @@ ip_of() { printf '%s.%s\n' "$NET" "$1"; }
 cname() { printf '%s-n%s\n' "$RUN" "$1"; }
 node_name() { printf 'node-%s\n' "$1"; }
 
-# start_node N — creates and starts node N (container $RUN-nN, volume $RUN-nN-data).
+# start_node N [DOCKER-RUN-OPTION...] — creates and starts node N (container $RUN-nN, volume
+# $RUN-nN-data); the options are added to the node's own (e.g. -e node.roles=data,ingest).
 start_node() {
   local n=$1 ip sec=()
+  shift
   ip=$(ip_of "$n")
   mapfile -t sec < <(security_opts "$n")
   docker run -d --name "$(cname "$n")" --network host \
@@ -436,6 +438,7 @@ start_node() {
     -e STOP_GRACE="${E2E_STOP_GRACE}s" \
     -e ES_JAVA_OPTS="-Xms256m -Xmx256m" \
     "${sec[@]}" \
+    "$@" \
     "$IMAGE" >/dev/null || fail "docker run of node $n failed"
 }
 

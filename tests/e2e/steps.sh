@@ -372,3 +372,164 @@ step_wrong_password_ends() {
   E2E_UNREGISTERED=0 E2E_WRONG_PASSWORD_NODE=
   wait_until 60 "three nodes again" formed 1 2 3
 }
+
+# --- node roles and commands that do not start a node (issue 8) ---------------------------------
+
+# start_roles_node N — nodes 1-3 with the default roles (master-eligible), node 4 data-only in the
+# env form the official images accept.
+start_roles_node() {
+  if [[ $1 == 4 ]]; then start_node 4 -e node.roles=data,ingest; else start_node "$1"; fi
+}
+
+# node_role N — node N's role letters in _cat/nodes as node 1 sees them (m: master-eligible).
+node_role() {
+  es_get 1 '/_cat/nodes?h=name,node.role' | awk -v n="$(node_name "$1")" '$1 == n { print $2 }'
+}
+master_role() { [[ $(node_role "$1") == *m* ]]; }
+no_master_role() { local r; r=$(node_role "$1") && [[ -n $r && $r != *m* ]]; }
+
+# step_form_with_data_node — empty etcd, nodes 1-3 master-eligible and node 4 data-only
+# (node.roles=data,ingest), all four started at the same time → one cluster of four; the
+# bootstrap decision names nodes 1-3 only (node 4 is never a candidate, never waits for it and
+# never gets initial_master_nodes); every node registers, node 4's record says it is not
+# master-eligible and carries its roles.
+step_form_with_data_node() {
+  local t0 n log rec
+  note "nodes 1-3 master-eligible, node 4 data-only (node.roles=data,ingest), started at the same time"
+  check_eq "etcd is empty" "" "$(ectl get --prefix --keys-only "")"
+  t0=$(now_ms)
+  in_parallel start_roles_node 1 2 3 4
+  wait_until 240 "nodes 1-4 form one cluster of four, each registered" formed 1 2 3 4
+  metric form_with_data_node "$(secs_between "$t0" "$(now_ms)")"
+  # The decision is node-1,node-2,node-3 (never node-4), one proposer among the four.
+  check_one_cluster 1 2 3 4
+  check "(negative) 'formed' is false for a three-node expectation" fails formed 1 2 3
+  for n in 1 2 3 4; do check_registration "$n"; done
+  for n in 1 2 3; do
+    rec=$(registration "$n")
+    check "registration of node $n: master-eligible, no roles field (every default role)" \
+      jq -e '.master_eligible == true and (has("roles") | not)' <<<"$rec"
+    check "node $n logged its default roles" contains "$(entrypoint_log "$n")" \
+      'roles: not set \(every default role\).*, master-eligible$'
+    check "_cat/nodes: node $n has the master role ($(node_role "$n"))" master_role "$n"
+  done
+  rec=$(registration 4)
+  note "node 4's registration: $rec"
+  check "registration of node 4: not master-eligible, roles [data, ingest]" \
+    jq -e '.master_eligible == false and .roles == ["data", "ingest"]' <<<"$rec"
+  log=$(entrypoint_log 4)
+  check "node 4 logged its roles" contains "$log" 'roles: \[data ingest\] from .*, not master-eligible$'
+  check "node 4: never a bootstrap candidate" contains "$log" 'not master-eligible: never a candidate of the first bootstrap'
+  check "node 4 never waited for the first bootstrap" lacks "$log" "waiting for the cluster's first bootstrap"
+  check "node 4: no first formation" lacks "$log" 'first formation'
+  check "node 4: started without $MASTERS_SETTING" lacks "$log" "I started .*$MASTERS_SETTING"
+  check "_cat/nodes: node 4 has no master role ($(node_role 4))" no_master_role 4
+  check "(negative) the role check tells a master-eligible node apart" fails no_master_role 1
+  check "the elected master is one of nodes 1-3 (node $(master_of 1))" contains "$(master_of 1)" '^[123]$'
+}
+
+# etcd_state — everything etcd holds, one line per key with its create and mod revisions and its
+# value, after the store's revision: equal twice only when nothing was written in between (lease
+# keep-alives, the registrations' refreshes, move no revision).
+etcd_state() {
+  ectl get --prefix "" -w json |
+    jq -r '"revision \(.header.revision)", (.kvs // [] | .[] |
+      "\(.key | @base64d) create=\(.create_revision) mod=\(.mod_revision) \(.value | @base64d)")'
+}
+etcd_keys() { ectl get --prefix "" --keys-only | grep . | sort; }
+keys_are() { [[ $(etcd_keys) == "$1" ]]; }
+etcd_state_is() { [[ $(etcd_state) == "$1" ]]; }
+no_announcements() { [[ -z $(ectl get --prefix --keys-only "$STATE/announce/") ]]; }
+# etcd_events_since REV — every write after REV (a bounded watch from that revision).
+etcd_events_since() { timeout 2 env ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints "$ETCD_URL" watch --prefix "" --rev $(($1 + 1)) || true; }
+
+BESIDE_RC='' BESIDE_SECS='' BESIDE_OUT=''
+# run_beside NAME [DOCKER-RUN-OPTION...] -- COMMAND... — `docker run --rm` of the image beside the
+# live cluster, configured as a node would be (this etcd and prefix, a node name, address 5):
+# BESIDE_RC its exit status, BESIDE_SECS its wall time, BESIDE_OUT its output (a file).
+run_beside() {
+  local name=$1 opts=() t0
+  shift
+  while [[ $1 != -- ]]; do
+    opts+=("$1")
+    shift
+  done
+  shift
+  BESIDE_OUT=$T/logs/beside-$name.txt
+  t0=$(now_ms)
+  timeout 120 docker run --rm --name "$RUN-$name" --network host \
+    -e ETCD_ENDPOINTS="$ETCD_URL" -e ETCD_PREFIX="$PREFIX" -e ETCD_TTL="$E2E_TTL" \
+    -e HEALTH_INTERVAL="${E2E_INTERVAL}s" -e HEALTH_TIMEOUT="${E2E_HEALTH_TIMEOUT}s" \
+    -e HEALTH_FAILURES="$E2E_FAILURES" -e STOP_GRACE="${E2E_STOP_GRACE}s" \
+    -e ES_NODE_NAME="$name" -e ES_PUBLISH_HOST="$(ip_of 5)" -e ES_CLUSTER_NAME="$CLUSTER_NAME" \
+    "${opts[@]}" "$IMAGE" "$@" >"$BESIDE_OUT" 2>&1 && BESIDE_RC=0 || BESIDE_RC=$?
+  BESIDE_SECS=$(secs_between "$t0" "$(now_ms)")
+  note "docker run --rm IMAGE $* ($name): exit $BESIDE_RC in ${BESIDE_SECS}s"
+}
+# program_output FILE — the command's own lines (without the entrypoint's).
+program_output() { grep -av '^es-etcd-entrypoint\[' "$1" || true; }
+
+# check_no_trace BEFORE WHAT — etcd holds exactly what it held (same keys, values and
+# revisions: nothing was written, not even and then deleted).
+check_no_trace() {
+  local prior=$1 what=$2 rev after
+  after=$(etcd_state)
+  if [[ $after != "$prior" ]]; then
+    rev=$(head -n 1 <<<"$prior")
+    printf '# etcd before:\n%s\n# etcd after:\n%s\n# writes since:\n%s\n' "$prior" "$after" \
+      "$(etcd_events_since "${rev#revision }")" >&2
+    fail "$what left a trace in etcd"
+  fi
+  ok "$what: etcd unchanged ($(head -n 1 <<<"$after"), $(($(wc -l <<<"$after") - 1)) keys)"
+}
+
+# step_commands_beside_cluster — commands that do not start a node, run as `docker run --rm IMAGE
+# CMD` beside the live cluster with the cluster's etcd settings, are only supervised: each exits
+# with its own status (the keystore tool's the same as under the image's own entrypoint script),
+# quickly, logs the "supervising it only" decision, and etcd holds exactly what it held before
+# (not one write). A negative twin with DISCOVERY=on shows that the check sees an etcd write.
+step_commands_beside_cluster() {
+  local prior ref_rc ref_out keys_before cmd_re
+  note "commands that do not start a node, beside the live cluster"
+  # The starting nodes' announcements lapse at their TTL once the nodes are registered: etcd is
+  # at rest after that (the registrations' keep-alives write nothing).
+  wait_until $((E2E_TTL + 5)) "the starting nodes' announcements have lapsed" no_announcements
+  keys_before=$(etcd_keys)
+  prior=$(etcd_state)
+
+  # The reference: the same tool under the image's own entrypoint script, no es-etcd-entrypoint.
+  run_beside keystore-ref --entrypoint /usr/local/bin/docker-entrypoint.sh -- bin/elasticsearch-keystore list
+  ref_rc=$BESIDE_RC ref_out=$(program_output "$BESIDE_OUT")
+  metric keystore_list_without_entrypoint "$BESIDE_SECS"
+  run_beside keystore -- bin/elasticsearch-keystore list
+  metric keystore_list "$BESIDE_SECS"
+  check_eq "elasticsearch-keystore list exits as it does without es-etcd-entrypoint" "$ref_rc" "$BESIDE_RC"
+  check_eq "and prints what it prints there" "$(tr -s '\n' ' ' <<<"$ref_out")" "$(program_output "$BESIDE_OUT" | tr -s '\n' ' ')"
+  check "within 10 s (${BESIDE_SECS}s)" le "$BESIDE_SECS" 10
+  cmd_re='discovery off \(DISCOVERY=auto\): bin/elasticsearch-keystore does not start the node; supervising it only'
+  check "the entrypoint logged its decision: supervising only" grep -qE "$cmd_re" "$BESIDE_OUT"
+  check_no_trace "$prior" "elasticsearch-keystore list"
+
+  run_beside sh-exit -- bash -c 'exit 7'
+  metric bash_exit_7 "$BESIDE_SECS"
+  check_eq "bash -c 'exit 7' exits 7 through the entrypoint" 7 "$BESIDE_RC"
+  check "within 10 s (${BESIDE_SECS}s)" le "$BESIDE_SECS" 10
+  check "the entrypoint logged its decision: supervising only" \
+    grep -qE 'discovery off \(DISCOVERY=auto\): bash does not start the node; supervising it only' "$BESIDE_OUT"
+  check_no_trace "$prior" "bash -c 'exit 7'"
+  check "the same $(wc -l <<<"$keys_before") keys as before both commands" keys_are "$keys_before"
+  check "nodes 1-4 stayed registered, one cluster of four" formed 1 2 3 4
+
+  # Negative twin: a shell with DISCOVERY=on takes the full path; given a healthy node to probe
+  # (node 1) and a few seconds, it registers under address 5 and deletes the key again when the
+  # shell exits. The same key set afterwards, but the check above sees the writes.
+  run_beside sh-exit-on -e DISCOVERY=on -e ES_HEALTH_URL="http://$(ip_of 1):9200" -- bash -c 'sleep 4; exit 7'
+  metric bash_sleep_exit_7_discovery_on "$BESIDE_SECS"
+  check_eq "(negative) DISCOVERY=on: the shell's status still passes through" 7 "$BESIDE_RC"
+  check "(negative) DISCOVERY=on: the entrypoint logged discovery on" \
+    grep -q 'discovery on (DISCOVERY=on): bash does not start the node' "$BESIDE_OUT"
+  check "(negative) DISCOVERY=on: it registered $(reg_key 5)" grep -q "I registered $(reg_key 5) " "$BESIDE_OUT"
+  check "(negative) DISCOVERY=on: the no-trace check sees its writes" fails etcd_state_is "$prior"
+  note "writes since: $(etcd_events_since "$(head -n 1 <<<"$prior" | cut -d' ' -f2)" | grep -a "^/" | tr '\n' ' ')"
+  wait_until 5 "(negative) DISCOVERY=on: its key is gone again" keys_are "$keys_before"
+}
