@@ -16,6 +16,7 @@
 
 #include "exit_codes.hpp"
 #include "flavor.hpp"
+#include "text.hpp"
 
 extern char** environ;
 
@@ -34,12 +35,6 @@ struct Setting {
   // Parses `value` into the config; returns an error text ("must be ...") or "".
   std::function<std::string(Config&, const std::string&)> apply;
 };
-
-std::string lowerCase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return text;
-}
 
 std::string flagFor(const std::string& env) {
   std::string flag = env;

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 
+#include "text.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -23,19 +25,6 @@ struct Transfer {
   HttpResponse* response = nullptr;
   bool stopped = false;
 };
-
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
-std::string lowerCase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 size_t onBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);

@@ -1,15 +1,10 @@
 #include "node_api.hpp"
 
 #include "etcd_codec.hpp"
+#include "text.hpp"
 
 namespace esetcd {
 namespace {
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
 
 // Drops a " # comment" that is not inside quotes.
 std::string withoutComment(const std::string& text) {

@@ -3,15 +3,10 @@
 #include <algorithm>
 
 #include "command.hpp"
+#include "text.hpp"
 
 namespace esetcd {
 namespace {
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 // The setting from the command line (last one wins), the env forms (when not empty), the file.
 std::optional<std::string> lookup(const NodeSettingSources& sources, const std::string& name,
