@@ -15,8 +15,12 @@
 # with BuildKit: no --chmod, no heredocs, no RUN --mount.
 ARG BUILDER_IMAGE=debian:bookworm
 ARG ES_IMAGE=docker.elastic.co/elasticsearch/elasticsearch:8.19.21
+# The project's version for the image label; scripts/build-image.sh passes the content of VERSION.
+# When it is given, the build refuses a binary whose --version says otherwise.
+ARG ESETCD_VERSION=
 
 FROM ${BUILDER_IMAGE} AS build
+ARG ESETCD_VERSION
 ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
 # Only the two scripts the dependency build needs, so that this layer (the slow one on a plain
@@ -35,11 +39,16 @@ COPY . .
 RUN ESETCD_STATIC_DEPS=/opt/static-deps ESETCD_STATIC_BUILD_DIR=/build ESETCD_CACHE=/tmp/esetcd-cache \
       scripts/build-static.sh \
     && /build/es-etcd-entrypoint.stripped --version \
+    && { [ -z "$ESETCD_VERSION" ] \
+         || [ "$(/build/es-etcd-entrypoint.stripped --version)" = "es-etcd-entrypoint $ESETCD_VERSION" ]; } \
     && install -D -m 0755 /build/es-etcd-entrypoint.stripped /out/es-etcd-entrypoint
 
 FROM ${ES_IMAGE}
 ARG ES_IMAGE
+ARG ESETCD_VERSION
 LABEL org.opencontainers.image.title="es-etcd-entrypoint" \
+      org.opencontainers.image.version="${ESETCD_VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.description="Elasticsearch that finds its peers in etcd and registers itself there while healthy" \
       es-etcd-entrypoint.base-image="${ES_IMAGE}"
 COPY --from=build /out/es-etcd-entrypoint /usr/local/bin/es-etcd-entrypoint

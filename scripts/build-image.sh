@@ -78,7 +78,8 @@ main() {
   # Legacy builder: Debian's docker.io has no buildx. Bases are never pulled here (--pull=false):
   # they were checked above.
   if ! DOCKER_BUILDKIT=0 docker build --pull=false --force-rm -t "$tag" \
-    --build-arg BUILDER_IMAGE="$builder" --build-arg ES_IMAGE="$es" "$ESETCD_ROOT" >"$log" 2>&1; then
+    --build-arg BUILDER_IMAGE="$builder" --build-arg ES_IMAGE="$es" \
+    --build-arg ESETCD_VERSION="$(<"$ESETCD_ROOT/VERSION")" "$ESETCD_ROOT" >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     die "docker build of $tag failed (log: $log)"
   fi
