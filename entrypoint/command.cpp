@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "host.hpp"
+#include "text.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -132,9 +135,12 @@ MergedSettings mergeCommandSettings(const std::vector<std::string>& command,
     } else if (key == "cluster.name") {
       s.clusterName = u.value;
     } else if (key == "network.publish_host") {
-      if (u.value.empty() || u.value.find_first_of(" \t\n/,") != std::string::npos)
-        fail(u, "network.publish_host must be one host name or IP address (it is registered)");
-      s.self.publishHost = u.value;
+      std::string why;
+      if (auto host = validHost(u.value, why))
+        s.self.publishHost = *host;
+      else
+        fail(u, "network.publish_host must be one IP address or DNS name (it is registered): " +
+                    printableText(u.value) + " " + why);
     } else if (key == "http.port") {
       if (!parsePort(u.value, port))
         fail(u, "http.port must be one port number, not a range: it is registered and probed");

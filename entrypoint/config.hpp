@@ -104,14 +104,6 @@ std::string helpText();
 // Parses "500ms", "5s", "2m" or a plain number of seconds.
 bool parseDuration(const std::string& text, Millis& out);
 
-// Why `value` cannot go into JSON or onto a command line ("is not valid UTF-8", "must not contain
-// control characters"), or "" when it can. Every setting is checked with it at start.
-std::string textProblem(const std::string& value);
-
-// `value` as an error message shows it: unchanged when textProblem finds nothing, else with
-// every byte outside printable ASCII as \xNN, so that the message itself is clean text.
-std::string printableText(const std::string& value);
-
 // Decodes the official image's ES_SETTING_ names: ES_SETTING_A_B__C -> a.b_c.
 std::string decodeEsSettingName(const std::string& envName);
 

@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "host.hpp"
+#include "text.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -32,12 +35,6 @@ bool readPort(const json& doc, const char* field, int fallback, int& out, std::s
   return true;
 }
 
-std::string stripBrackets(const std::string& host) {
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    return host.substr(1, host.size() - 2);
-  return host;
-}
-
 std::string readString(const json& doc, const char* field) {
   auto it = doc.find(field);
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -53,11 +50,12 @@ std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::s
   }
   Peer peer;
   peer.key = kv.key;
-  peer.host = stripBrackets(kv.key.substr(prefix.size()));
-  if (peer.host.empty() || peer.host.find_first_of("/ \t,[]") != std::string::npos) {
-    why = "does not end in a host name or address";
+  auto host = validHost(kv.key.substr(prefix.size()), why);
+  if (!host) {
+    why = "its last segment " + why;
     return std::nullopt;
   }
+  peer.host = *host;
   json doc = json::parse(kv.value, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     why = "value is not a JSON object";
@@ -91,7 +89,7 @@ std::vector<Peer> parsePeers(const std::string& dir, const std::vector<KeyValue>
     if (auto peer = parsePeer(dir, kv, why))
       peers.push_back(*peer);
     else
-      warnings.push_back("skipping registration " + kv.key + ": " + why);
+      warnings.push_back("skipping registration " + printableText(kv.key) + ": " + why);
   }
   return peers;
 }
@@ -125,8 +123,7 @@ std::vector<std::string> parseSeedFileText(const std::string& text) {
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(start, end - start);
     start = end + 1;
-    if (!line.empty() && line[0] != '#' && line.find_first_of(" \t\r") == std::string::npos)
-      seeds.push_back(line);
+    if (!line.empty() && line[0] != '#' && validHostPort(line)) seeds.push_back(line);
   }
   return seeds;
 }

@@ -11,6 +11,7 @@
 #include "identity.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "text.hpp"
 
 namespace esetcd {
 namespace {

@@ -12,4 +12,13 @@ std::string trim(std::string_view text);
 // `text` with ASCII upper-case letters lowered.
 std::string lowerCase(std::string text);
 
+// Why `value` cannot go into JSON or onto a command line ("is not valid UTF-8", "must not contain
+// control characters"), or "" when it can. Every setting is checked with it at start.
+std::string textProblem(const std::string& value);
+
+// `value` as an error message or log line shows it: unchanged when textProblem finds nothing,
+// else with every byte outside printable ASCII as \xNN, so that the message is one clean line
+// (a key from etcd with a newline in it cannot forge a log line).
+std::string printableText(const std::string& value);
+
 }  // namespace esetcd

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -147,4 +148,64 @@ TEST_CASE("a reachable, empty etcd: sh -c 'exit 0' runs at once and etcd stays e
   ::kill(on.pid(), SIGTERM);
   CHECK(on.waitExit(Millis(5000)) == 143);
   CHECK(allKeys(etcd).empty());
+}
+
+namespace {
+
+void putKey(const EtcdServer& etcd, const std::string& key, const std::string& value) {
+  auto body = nlohmann::json{{"key", esetcd::codec::base64Encode(key)},
+                             {"value", esetcd::codec::base64Encode(value)}};
+  REQUIRE(etcd.request("POST", "/v3/kv/put", body.dump()).status == 200);
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t count = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("hostile registrations never reach the seed file, and each is reported once") {
+  // The keys an audit wrote into a real etcd; each used to become a line of unicast_hosts.txt.
+  const std::string prefix = "/services/elasticsearch/";
+  const std::string record = R"({"transport_port": 9300})";
+  const std::vector<std::string> hostile = {"10.0.0.2\nevil.example:9300\n#x", "10.0.0.3\r",
+                                            "[10.0.0.2", "bad\xff\xfe", "[10.0.0.9:9400]"};
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  for (const auto& host : hostile) putKey(etcd, prefix + host, record);
+  putKey(etcd, prefix + "127.0.0.21", record);
+
+  // A node with data (no bootstrap wait) that never turns healthy: unregistered, it lists the
+  // prefix again on every change and every second, each time meeting the same bad keys.
+  auto node =
+      startWith(dir, {"DISCOVERY=on", "ES_VERSION=8.15.0", "ETCD_ENDPOINTS=" + etcd.clientUrl()},
+                {"/bin/sleep", "60"});
+  const std::string seeds = dir.file("node/unicast_hosts.txt");
+  const std::string log = dir.file("entrypoint.log");
+  INFO("entrypoint log: " << log);
+  auto seedsHave = [&](const std::string& line) {
+    auto lines = sup_test::readLines(seeds);
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+  REQUIRE(sup_test::waitUntil([&] { return seedsHave("127.0.0.21:9300"); }, Millis(5000)));
+  // Two more peers: two more full listings that meet the bad keys again.
+  putKey(etcd, prefix + "127.0.0.22", record);
+  REQUIRE(sup_test::waitUntil([&] { return seedsHave("127.0.0.22:9300"); }, Millis(5000)));
+  putKey(etcd, prefix + "127.0.0.23", record);
+  REQUIRE(sup_test::waitUntil([&] { return seedsHave("127.0.0.23:9300"); }, Millis(5000)));
+
+  CHECK(sup_test::readLines(seeds) ==
+        std::vector<std::string>{"# Written by es-etcd-entrypoint from etcd; replaced when peers "
+                                 "change.",
+                                 "127.0.0.21:9300", "127.0.0.22:9300", "127.0.0.23:9300"});
+  const std::string text = sup_test::readFile(log);
+  CHECK(text.find("evil.example:9300\n") == std::string::npos);  // no forged log line either
+  CHECK(occurrences(text, "skipping registration") == hostile.size());
+  CHECK(occurrences(text, "skipping registration " + prefix + "10.0.0.2\\x0aevil.example") == 1);
+  CHECK(occurrences(text, "skipping registration " + prefix + "bad\\xff\\xfe") == 1);
+
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
 }

@@ -202,7 +202,8 @@ TEST_CASE("settings that contradict etcd discovery are errors naming the argumen
       {"-Ecluster.initial_cluster_manager_nodes=a", "cluster.initial_cluster_manager_nodes"},
       {"-Ehttp.port=9200-9300", "not a range"},
       {"-Etransport.port=93a0", "one port number"},
-      {"-Enetwork.publish_host=a,b", "one host name"},
+      {"-Enetwork.publish_host=a,b", "one IP address or DNS name"},
+      {"-Enetwork.publish_host=_site_", "one IP address or DNS name"},
       {"-Enode.name=", "must not be empty"},
   };
   for (const auto& [arg, why] : cases) {

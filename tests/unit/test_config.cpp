@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config.hpp"
+#include "text.hpp"
 
 using namespace esetcd;
 
@@ -368,4 +369,16 @@ TEST_CASE("every setting is checked for UTF-8 and control characters, named, the
   // The twins: valid UTF-8 passes.
   CHECK(
       parse({}, {{"ES_NODE_NAME", "nœud-{hostname}"}, {"ES_CLUSTER_NAME", "集群"}}).errors.empty());
+}
+
+TEST_CASE("ES_PUBLISH_HOST takes one IP address or DNS name, and names the value otherwise") {
+  for (const char* bad : {"_site_", "10.0.0.2:9300", "[10.0.0.2]", "10.0.0.256", "a,b"}) {
+    INFO(bad);
+    auto out = parse({}, {{"ES_PUBLISH_HOST", bad}});
+    CHECK(mentions(out.errors, "ES_PUBLISH_HOST", bad));
+  }
+  CHECK(parse({}, {{"ES_PUBLISH_HOST", "[fd00::5]"}}).config.publishHost == "fd00::5");
+  CHECK(parse({}, {{"ES_PUBLISH_HOST", "es-1.example"}}).errors.empty());
+  // cluster.name is a word, not a host: underscores are fine there.
+  CHECK(parse({}, {{"ES_CLUSTER_NAME", "logs_prod"}}).errors.empty());
 }
