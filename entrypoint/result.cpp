@@ -1,5 +1,8 @@
 #include "result.hpp"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace esetcd {
 
 const char* toString(ErrorKind kind) {
@@ -20,8 +23,19 @@ const char* toString(ErrorKind kind) {
       return "compacted";
     case ErrorKind::Aborted:
       return "aborted";
+    case ErrorKind::System:
+      return "system";
   }
   return "unknown";
+}
+
+void valueOfFailedResult(const Error& error) {
+  // stdio, not the logger: this must work from any thread and in any state.
+  std::fprintf(
+      stderr,
+      "es-etcd-entrypoint: internal error: the value of a failed result was used (%s: %s)\n",
+      toString(error.kind), error.message.c_str());
+  std::abort();
 }
 
 }  // namespace esetcd

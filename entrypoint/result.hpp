@@ -17,6 +17,7 @@ enum class ErrorKind {
   LeaseLost,  // a lease or TTL key expired: grant a new one and put again
   Compacted,  // a watch asked for a compacted revision: list again, then watch
   Aborted,    // the caller asked us to stop
+  System,     // a system call failed (errno in `code`)
 };
 
 const char* toString(ErrorKind kind);
@@ -30,6 +31,11 @@ struct Error {
 // The empty value of a Result<Unit>.
 struct Unit {};
 
+// Called when the value of a failed Result is used: a bug in the caller, never an input error.
+// Writes the error's kind and message to stderr and aborts, instead of the undefined behaviour
+// of reading an empty optional.
+[[noreturn]] void valueOfFailedResult(const Error& error);
+
 template <typename T>
 class Result {
  public:
@@ -38,13 +44,19 @@ class Result {
 
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const T& value() const { return *value_; }
-  T& value() { return *value_; }
-  const T& operator*() const { return *value_; }
-  const T* operator->() const { return &*value_; }
+  // The value; on a failed Result, valueOfFailedResult() aborts the process.
+  const T& value() const { return checked(), *value_; }
+  T& value() { return checked(), *value_; }
+  const T& operator*() const { return value(); }
+  const T* operator->() const { return &value(); }
+  // The error; meaningful only when !ok().
   const Error& error() const { return error_; }
 
  private:
+  void checked() const {
+    if (!value_) valueOfFailedResult(error_);
+  }
+
   std::optional<T> value_;
   Error error_;
 };

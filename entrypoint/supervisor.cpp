@@ -21,8 +21,8 @@ namespace {
 // Faults raised by the thread that causes them; blocking them turns a crash into a hang.
 constexpr int kSynchronousSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
 
-// ErrorKind has no kind for a local system failure; callers look at `code` (errno) anyway.
-constexpr ErrorKind kSpawnError = ErrorKind::Transport;
+// A failed fork, pipe or exec: `code` carries errno.
+constexpr ErrorKind kSpawnError = ErrorKind::System;
 
 // When PATH is not in the child's environment, glibc's execvp falls back to this (_CS_PATH).
 constexpr const char* kDefaultPath = "/bin:/usr/bin";
