@@ -391,7 +391,7 @@ int runApp(int argc, char** argv) {
     std::cout << "es-etcd-entrypoint " << ESETCD_VERSION << "\n";
     return 0;
   }
-  logInit(c.logLevel);
+  logInit(c.logLevel, c.logFormat);
   if (c.command == std::vector<std::string>{"reset-bootstrap"}) return resetBootstrapCommand(c);
   return run(c);
 }

@@ -371,6 +371,15 @@ const std::vector<Setting>& settings() {
          c.logLevel = *level;
          return "";
        }},
+      {"LOG_FORMAT", "plain", nullptr,
+       "plain (one line of text per event) or json (one JSON object per line, with the ECS "
+       "field names of Elasticsearch's own logs).",
+       [](Config& c, const std::string& v) -> std::string {
+         auto format = parseLogFormat(v);
+         if (!format) return "must be plain or json";
+         c.logFormat = *format;
+         return "";
+       }},
   };
   return table;
 }

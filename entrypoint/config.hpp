@@ -73,6 +73,7 @@ struct Config {
   PassSettings passSettings = PassSettings::Auto;
   DiscoveryMode discovery = DiscoveryMode::Auto;
   LogLevel logLevel = LogLevel::Info;
+  LogFormat logFormat = LogFormat::Plain;
 
   std::vector<std::string> command;  // empty: the image's Elasticsearch start command
   // Variables removed from the child's environment when the entrypoint assembles the node's

@@ -1,42 +1,58 @@
 #include "log.hpp"
 
-#include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
-#include <Poco/FormattingChannel.h>
-#include <Poco/Logger.h>
-#include <Poco/PatternFormatter.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <nlohmann/json.hpp>
 
 namespace esetcd {
 namespace {
 
-Poco::Logger& logger() {
-  // Poco's logger registry is thread-safe; the channel is set up once on first use so that
-  // logging before logInit (e.g. from tests) still works.
-  static Poco::Logger& instance = []() -> Poco::Logger& {
-    Poco::AutoPtr<Poco::PatternFormatter> format(
-        new Poco::PatternFormatter("es-etcd-entrypoint[%P] %Y-%m-%dT%H:%M:%S.%iZ %q %t"));
-    Poco::AutoPtr<Poco::FormattingChannel> channel(
-        new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
-    Poco::Logger& root = Poco::Logger::get("es-etcd-entrypoint");
-    root.setChannel(channel);
-    root.setLevel(Poco::Message::PRIO_INFORMATION);
-    return root;
-  }();
-  return instance;
-}
+std::atomic<LogLevel> gLevel{LogLevel::Info};
+std::atomic<LogFormat> gFormat{LogFormat::Plain};
 
-int pocoPriority(LogLevel level) {
+const char* levelLetter(LogLevel level) {
   switch (level) {
     case LogLevel::Error:
-      return Poco::Message::PRIO_ERROR;
+      return "E";
     case LogLevel::Warn:
-      return Poco::Message::PRIO_WARNING;
+      return "W";
     case LogLevel::Info:
-      return Poco::Message::PRIO_INFORMATION;
+      return "I";
     case LogLevel::Debug:
-      return Poco::Message::PRIO_DEBUG;
+      return "D";
   }
-  return Poco::Message::PRIO_INFORMATION;
+  return "I";
+}
+
+// 2026-12-05T09:15:31.395Z
+std::string isoTime(long long epochMillis) {
+  std::time_t seconds = static_cast<std::time_t>(epochMillis / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(epochMillis % 1000));
+  return text;
+}
+
+// Writes the whole line or gives up: EINTR is retried, any other error (EPIPE when nobody reads
+// our stderr, ENOSPC, EBADF) drops the line. The mutex keeps lines longer than PIPE_BUF whole.
+void writeLine(const std::string& line) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace
@@ -63,21 +79,65 @@ const char* toString(LogLevel level) {
   return "info";
 }
 
-void logInit(LogLevel level) {
-  logger().setLevel(pocoPriority(level));
+std::optional<LogFormat> parseLogFormat(const std::string& text) {
+  if (text == "plain") return LogFormat::Plain;
+  if (text == "json") return LogFormat::Json;
+  return std::nullopt;
+}
+
+void logInit(LogLevel level, LogFormat format) {
+  gLevel = level;
+  gFormat = format;
+}
+
+std::string formatLogLine(LogFormat format, LogLevel level, long long epochMillis, int pid,
+                          const std::string& action, const std::string& message,
+                          const std::vector<LogField>& fields) {
+  if (format == LogFormat::Plain) {
+    return "es-etcd-entrypoint[" + std::to_string(pid) + "] " + isoTime(epochMillis) + " " +
+           levelLetter(level) + " " + message;
+  }
+  nlohmann::ordered_json line = {
+      {"@timestamp", isoTime(epochMillis)},
+      {"log.level", toString(level)},
+      {"message", message},
+      {"ecs.version", "1.6.0"},
+      {"service.name", "es-etcd-entrypoint"},
+      {"process.pid", pid},
+  };
+  if (!action.empty()) line["event.action"] = action;
+  for (const auto& field : fields) {
+    if (field.isList)
+      line[field.name] = field.list;
+    else
+      line[field.name] = field.value;
+  }
+  // Texts from etcd or the environment may hold bytes that are not UTF-8: replaced, never thrown.
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void logEvent(LogLevel level, const std::string& action, const std::string& message,
+              const std::vector<LogField>& fields) {
+  if (level > gLevel.load()) return;
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  writeLine(formatLogLine(gFormat.load(), level, now, static_cast<int>(::getpid()), action, message,
+                          fields) +
+            "\n");
 }
 
 void logError(const std::string& message) {
-  logger().error(message);
+  logEvent(LogLevel::Error, "", message);
 }
 void logWarn(const std::string& message) {
-  logger().warning(message);
+  logEvent(LogLevel::Warn, "", message);
 }
 void logInfo(const std::string& message) {
-  logger().information(message);
+  logEvent(LogLevel::Info, "", message);
 }
 void logDebug(const std::string& message) {
-  logger().debug(message);
+  logEvent(LogLevel::Debug, "", message);
 }
 
 }  // namespace esetcd

@@ -70,7 +70,9 @@ Result<PeerSnapshot> readPeers(Store& store, const std::string& dir, const std::
     if (auto peer = parsePeer(dir, kv, why))
       snapshot.peers.push_back(std::move(*peer));
     else if (malformedSeen().firstTime(kv.key + '\0' + kv.value))
-      logWarn("skipping registration " + printableText(kv.key) + ": " + why);
+      logEvent(LogLevel::Warn, "registration-skipped",
+               "skipping registration " + printableText(kv.key) + ": " + why,
+               {{"key", kv.key}, {"event.reason", why}});
   }
   snapshot.revision = listing->revision;
   snapshot.truncated = listing->truncated;
@@ -91,8 +93,12 @@ void publishSeeds(const std::vector<std::string>& seeds, const std::string& seed
   for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
   if (!seedFile.empty()) {
     WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
-    if (outcome == WriteOutcome::Written) logInfo("seed hosts now [" + list + "] in " + seedFile);
-    if (outcome == WriteOutcome::Failed) logError("cannot update seed hosts: " + error);
+    if (outcome == WriteOutcome::Written)
+      logEvent(LogLevel::Info, "seed-hosts-changed", "seed hosts now [" + list + "] in " + seedFile,
+               {{"peers", seeds}, {"file.path", seedFile}});
+    if (outcome == WriteOutcome::Failed)
+      logEvent(LogLevel::Error, "seed-hosts-failed", "cannot update seed hosts: " + error,
+               {{"file.path", seedFile}, {"event.reason", error}});
   }
   if (!cacheFile.empty() && writeFileIfChanged(cacheFile, text, error) == WriteOutcome::Failed)
     logWarn("cannot cache the peer list: " + error);
@@ -136,12 +142,12 @@ void Monitor::probe() {
   logDebug("health probe: " + (report.healthy ? std::string("healthy") : report.reason) +
            (report.newConnection ? " (new connection)" : ""));
   if (auto line = healthTransition(lastHealth_, report)) {
-    if (isConfigurationProblem(report.kind))
-      logError(*line);
-    else if (report.healthy)
-      logInfo(*line);
-    else
-      logWarn(*line);
+    LogLevel level = isConfigurationProblem(report.kind) ? LogLevel::Error
+                     : report.healthy                    ? LogLevel::Info
+                                                         : LogLevel::Warn;
+    std::vector<LogField> fields;
+    if (!report.healthy) fields.emplace_back("event.reason", report.reason);
+    logEvent(level, report.healthy ? "health-passed" : "health-failed", *line, fields);
   }
   lastHealth_ = report.kind;
   registrar_.onProbe(report.healthy, report.reason);
@@ -158,7 +164,9 @@ void Monitor::checkClusterUuid(HealthReport& report) {
   if (uuid.empty())
     return refuse(HealthKind::ClusterUnknown, "the node reports no cluster UUID yet");
   auto created = store_.createIfAbsent(settings_.clusterUuidKey, uuid, 0);
-  if (created && *created) logInfo("recorded cluster UUID " + uuid + " in etcd");
+  if (created && *created)
+    logEvent(LogLevel::Info, "cluster-uuid-recorded", "recorded cluster UUID " + uuid + " in etcd",
+             {{"key", settings_.clusterUuidKey}, {"cluster.uuid", uuid}});
   auto recorded = store_.get(settings_.clusterUuidKey);
   if (!created || !recorded || !recorded->has_value())
     return refuse(HealthKind::ClusterUnknown, "cannot check the cluster UUID in etcd");
@@ -176,11 +184,13 @@ bool Monitor::relist() {
   auto snapshot =
       readPeers(store_, settings_.prefix, registrar_.registered() ? "" : settings_.announceDir);
   if (!snapshot) {
-    if (!etcdDown_) logWarn("cannot list peers: " + snapshot.error().message);
+    if (!etcdDown_)
+      logEvent(LogLevel::Warn, "etcd-unreachable", "cannot list peers: " + snapshot.error().message,
+               {{"event.reason", snapshot.error().message}});
     etcdDown_ = true;
     return false;
   }
-  if (etcdDown_) logInfo("etcd answers again");
+  if (etcdDown_) logEvent(LogLevel::Info, "etcd-reachable", "etcd answers again");
   etcdDown_ = false;
   needRelist_ = false;
   revision_ = snapshot->revision;
@@ -211,7 +221,9 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
     } else {
       // Compacted, or etcd unreachable: list again once it answers.
       if (change.error().kind != ErrorKind::Compacted && !etcdDown_)
-        logWarn("watching peers failed: " + change.error().message);
+        logEvent(LogLevel::Warn, "etcd-unreachable",
+                 "watching peers failed: " + change.error().message,
+                 {{"event.reason", change.error().message}});
       if (change.error().kind != ErrorKind::Compacted) etcdDown_ = true;
       needRelist_ = true;
       stop_.waitFor(

@@ -209,3 +209,50 @@ TEST_CASE("hostile registrations never reach the seed file, and each is reported
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(5000)) == 143);
 }
+
+TEST_CASE("LOG_FORMAT=json: every line of ours is one JSON object, the child's pass untouched") {
+  const std::string prefix = "/services/elasticsearch/";
+  const std::string record = R"({"transport_port": 9300})";
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  putKey(etcd, prefix + "10.0.0.2\nevil.example:9300", record);
+  putKey(etcd, prefix + "127.0.0.21", record);
+  auto node = startWith(dir,
+                        {"DISCOVERY=on", "ES_VERSION=8.15.0", "LOG_FORMAT=json",
+                         "ETCD_ENDPOINTS=" + etcd.clientUrl()},
+                        {"/bin/sh", "-c", "echo 'the child, in its own words' >&2; exec sleep 60"});
+  const std::string log = dir.file("entrypoint.log");
+  INFO("entrypoint log: " << log);
+  REQUIRE(sup_test::waitUntil([&] { return logHas(log, "the child, in its own words"); },
+                              Millis(5000)));
+  // A peer joins: the seed file changes, an event with the new peer list.
+  putKey(etcd, prefix + "127.0.0.22", record);
+  REQUIRE(sup_test::waitUntil([&] { return logHas(log, "\"seed-hosts-changed\""); }, Millis(5000)));
+  ::kill(node.pid(), SIGTERM);
+  CHECK(node.waitExit(Millis(5000)) == 143);
+
+  size_t ours = 0;
+  bool sawSkipped = false, sawSeeds = false;
+  for (const auto& line : sup_test::readLines(log)) {
+    INFO("line: " << line);
+    if (line == "the child, in its own words") continue;
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    REQUIRE(doc.is_object());
+    ++ours;
+    CHECK(doc.contains("@timestamp"));
+    CHECK(doc.contains("log.level"));
+    CHECK(doc.contains("message"));
+    CHECK(doc["process.pid"] == node.pid());
+    if (doc.value("event.action", "") == "registration-skipped") {
+      sawSkipped = true;
+      CHECK(doc["key"] == prefix + "10.0.0.2\nevil.example:9300");
+    }
+    if (doc.value("event.action", "") == "seed-hosts-changed") {
+      sawSeeds = true;
+      CHECK(doc["peers"] == nlohmann::json::array({"127.0.0.21:9300", "127.0.0.22:9300"}));
+    }
+  }
+  CHECK(ours >= 4);
+  CHECK(sawSkipped);
+  CHECK(sawSeeds);
+}
