@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 
 #include <sstream>
 #include <utility>
@@ -54,15 +55,18 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 }  // namespace
 
 FakeHttpServer::FakeHttpServer(int status, std::string body)
-    : hits_(std::make_shared<std::atomic<int>>(0)) {
+    : hits_(std::make_shared<std::atomic<int>>(0)), threads_(std::make_unique<Poco::ThreadPool>()) {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(status, std::move(body), hits_),
-                                                    socket, new Poco::Net::HTTPServerParams);
+  server_ =
+      std::make_unique<Poco::Net::HTTPServer>(new Factory(status, std::move(body), hits_),
+                                              *threads_, socket, new Poco::Net::HTTPServerParams);
   server_->start();
 }
 
 FakeHttpServer::~FakeHttpServer() {
   server_->stopAll(true);
+  server_.reset();
+  threads_->joinAll();
 }
 
 std::string FakeHttpServer::url() const {

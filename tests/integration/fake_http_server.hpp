@@ -6,9 +6,12 @@
 #include <memory>
 #include <string>
 
-namespace Poco::Net {
+namespace Poco {
+class ThreadPool;
+namespace Net {
 class HTTPServer;
 }
+}  // namespace Poco
 
 namespace esetcd::testing {
 
@@ -24,6 +27,9 @@ class FakeHttpServer {
 
  private:
   std::shared_ptr<std::atomic<int>> hits_;
+  // Its own threads, joined by the destructor: with Poco's default pool they outlive the server
+  // and race with the static destructors at exit (ThreadSanitizer saw it).
+  std::unique_ptr<Poco::ThreadPool> threads_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 
