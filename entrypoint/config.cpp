@@ -75,7 +75,7 @@ std::string checkEndpoint(const std::string& url) {
     if (uri.getHost().empty()) return "has no host";
     if (!uri.getPath().empty() && uri.getPath() != "/") return "must not have a path";
   } catch (const Poco::Exception& e) {
-    return e.displayText();
+    return printableText(e.displayText());
   }
   return "";
 }
@@ -158,7 +158,7 @@ const std::vector<Setting>& settings() {
          c.etcdEndpoints.clear();
          for (const auto& url : splitList(v)) {
            std::string why = checkEndpoint(url);
-           if (!why.empty()) return "'" + url + "' " + why;
+           if (!why.empty()) return "'" + printableText(url) + "' " + why;
            c.etcdEndpoints.push_back(url);
          }
          return c.etcdEndpoints.empty() ? "must name at least one URL" : "";
@@ -567,7 +567,9 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
         return;
       }
     } catch (const Poco::Exception& e) {
-      errors.push_back("argument \"" + args[i] + "\": " + e.displayText());
+      // Poco's message repeats the argument: both may hold any bytes.
+      errors.push_back("argument \"" + printableText(args[i]) +
+                       "\": " + printableText(e.displayText()));
       continue;
     }
     pending = name.empty() ? args[i] : "";
@@ -578,7 +580,8 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
     else if (!name.empty())
       flags[name] = value;
   }
-  if (!pending.empty()) errors.push_back("argument \"" + pending + "\": missing value");
+  if (!pending.empty())
+    errors.push_back("argument \"" + printableText(pending) + "\": missing value");
 }
 
 }  // namespace

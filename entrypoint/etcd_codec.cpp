@@ -136,8 +136,9 @@ bool flattenV2(const json& node, std::vector<KeyValue>& out) {
     if (!child.is_object()) return false;
     if (child.value("dir", false)) {
       if (!flattenV2(child, out)) return false;
-    } else {
-      out.push_back(KeyValue{stringField(child, "key"), stringField(child, "value")});
+    } else if (auto key = stringField(child, "key"); !key.empty()) {
+      // A node without a key names nothing: skipped (found by fuzzing).
+      out.push_back(KeyValue{key, stringField(child, "value")});
     }
   }
   return true;
@@ -304,7 +305,10 @@ std::optional<Error> v3Error(long status, std::string_view body) {
     const auto code = int64Field(parsed, "code");
     std::string message = stringField(parsed, "message");
     if (message.empty()) message = stringField(parsed, "error");
-    if (code && *code != 0) return Error{ErrorKind::Etcd, message, static_cast<long>(*code)};
+    if (code && *code != 0) {
+      if (message.empty()) message = "etcd error code " + std::to_string(*code);
+      return Error{ErrorKind::Etcd, message, static_cast<long>(*code)};
+    }
   }
   return Error{ErrorKind::Status, "HTTP status " + std::to_string(status), status};
 }
@@ -460,6 +464,7 @@ std::optional<Error> v2Error(long status, std::string_view body) {
     return Error{ErrorKind::Status, "HTTP status " + std::to_string(status), status};
   }
   std::string message = stringField(parsed, "message");
+  if (message.empty()) message = "etcd error code " + std::to_string(*code);
   if (const auto cause = stringField(parsed, "cause"); !cause.empty())
     message += " (" + cause + ")";
   const auto kind = *code == kV2EventIndexCleared ? ErrorKind::Compacted : ErrorKind::Etcd;

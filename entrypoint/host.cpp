@@ -46,14 +46,18 @@ bool isDnsName(std::string_view name) {
 
 std::optional<std::string> validHost(std::string_view text, std::string& why) {
   std::string host(text);
+  // inet_pton reads a C string: a NUL would hide whatever follows it (found by fuzzing).
+  if (host.find('\0') != std::string::npos) {
+    why = "holds a NUL byte";
+    return std::nullopt;
+  }
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     if (isIpv6(host)) return host;
     why = "is not an IPv6 address in brackets";
     return std::nullopt;
   }
-  if (host.find('\0') == std::string::npos && (isIpv4(host) || isIpv6(host) || isDnsName(host)))
-    return host;
+  if (isIpv4(host) || isIpv6(host) || isDnsName(host)) return host;
   why = "is not an IPv4 address, an IPv6 address or a DNS name";
   return std::nullopt;
 }

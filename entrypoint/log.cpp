@@ -9,6 +9,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "text.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -94,8 +96,10 @@ std::string formatLogLine(LogFormat format, LogLevel level, long long epochMilli
                           const std::string& action, const std::string& message,
                           const std::vector<LogField>& fields) {
   if (format == LogFormat::Plain) {
+    // One event, one line: a newline or a stray byte in a text from etcd or the node shows as
+    // \xNN and cannot forge a line of its own.
     return "es-etcd-entrypoint[" + std::to_string(pid) + "] " + isoTime(epochMillis) + " " +
-           levelLetter(level) + " " + message;
+           levelLetter(level) + " " + printableText(message);
   }
   nlohmann::ordered_json line = {
       {"@timestamp", isoTime(epochMillis)},

@@ -114,6 +114,7 @@ std::map<std::string, std::string> flattenYaml(const std::string& text) {
     listKey.clear();
     while (!parents.empty() && parents.back().indent >= indent) parents.pop_back();
     std::string key = unquote(trim(content.substr(0, colon)));
+    if (key.empty()) continue;  // ": value" is no setting (found by fuzzing)
     std::string value = trim(content.substr(colon + 1));
     std::string full;
     for (const auto& p : parents) full += p.key + ".";

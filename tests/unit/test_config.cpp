@@ -382,3 +382,13 @@ TEST_CASE("ES_PUBLISH_HOST takes one IP address or DNS name, and names the value
   // cluster.name is a word, not a host: underscores are fine there.
   CHECK(parse({}, {{"ES_CLUSTER_NAME", "logs_prod"}}).errors.empty());
 }
+
+TEST_CASE("an unknown flag with stray bytes is reported printable (found by fuzzing)") {
+  auto out = parse({"--wtop-grace=3\xd7s"});
+  REQUIRE(out.errors.size() == 1);
+  CHECK(textProblem(out.errors[0]).empty());
+  CHECK(out.errors[0].find("wtop-grace=3\\xd7s") != std::string::npos);
+  auto endpoint = parse({}, {{"ETCD_ENDPOINTS", "ht\xfftp://x"}});
+  REQUIRE_FALSE(endpoint.errors.empty());
+  for (const auto& e : endpoint.errors) CHECK(textProblem(e).empty());
+}

@@ -376,3 +376,21 @@ TEST_CASE("v2 get and watch event") {
   CHECK(v2ParseEventIndex(R"({"action":"set","node":{"key":"/a"}})").error().kind ==
         ErrorKind::Malformed);
 }
+
+TEST_CASE("an error body with a code but no message still says something (found by fuzzing)") {
+  auto v3 = codec::v3Error(400, R"({"code":9})");
+  REQUIRE(v3);
+  CHECK(v3->message == "etcd error code 9");
+  auto v2 = codec::v2Error(412, R"({"errorCode":105,"index":4})");
+  REQUIRE(v2);
+  CHECK(v2->message == "etcd error code 105");
+}
+
+TEST_CASE("a v2 listing node without a key is skipped (found by fuzzing)") {
+  auto listing = codec::v2ParseListing(
+      R"({"action":"get","node":{"dir":true,"nodes":[{"value":"x"},{"key":"/a/b","value":"y"}]}})",
+      3);
+  REQUIRE(listing);
+  REQUIRE(listing->kvs.size() == 1);
+  CHECK(listing->kvs[0].key == "/a/b");
+}

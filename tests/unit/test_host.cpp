@@ -70,6 +70,7 @@ TEST_CASE("hosts: everything else is refused, never repaired") {
            std::string(64, 'a') + ".example",
            std::string(254, 'a'),
            std::string("10.0.0.2\0x", 10),
+           std::string("[::\0\0\0)]", 8),  // found by fuzzing
            "caf\xc3\xa9.example",  // UTF-8: IDNs must come as punycode
            "\xff\xfe",
        }) {

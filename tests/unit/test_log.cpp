@@ -67,3 +67,11 @@ TEST_CASE("log: levels and formats parse, and nothing else does") {
   CHECK(parseLogLevel("warning") == LogLevel::Warn);
   CHECK_FALSE(parseLogLevel("trace"));
 }
+
+TEST_CASE("log: a plain line stays one line whatever the message holds") {
+  CHECK(formatLogLine(LogFormat::Plain, LogLevel::Warn, 0, 1, "", "etcd says: bad\nW forged", {}) ==
+        "es-etcd-entrypoint[1] 1970-01-01T00:00:00.000Z W etcd says: bad\\x0aW forged");
+  // Valid UTF-8 is kept as it is.
+  CHECK(formatLogLine(LogFormat::Plain, LogLevel::Info, 0, 1, "", "node caf\xc3\xa9", {}) ==
+        "es-etcd-entrypoint[1] 1970-01-01T00:00:00.000Z I node caf\xc3\xa9");
+}

@@ -205,3 +205,9 @@ TEST_CASE("the start-up line names URL, CA and principal, never the secret") {
   CHECK(describeNodeApi(resolveNodeApi(configFrom({}), Distribution::Elasticsearch, false,
                                        false)) == "http://127.0.0.1:9200, no credentials");
 }
+
+TEST_CASE("a YAML line with an empty key is no setting (found by fuzzing)") {
+  auto flat = flattenYaml(": value\n\"\": other\nnode.roles: [data]\n");
+  CHECK(flat.count("") == 0);
+  CHECK(flat.at("node.roles") == "data");
+}
