@@ -10,6 +10,7 @@
 #include "bootstrap.hpp"
 #include "command.hpp"
 #include "exit_codes.hpp"
+#include "http.hpp"
 #include "lazy_store.hpp"
 #include "log.hpp"
 #include "monitor.hpp"
@@ -66,11 +67,14 @@ MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
 }
 
 // What outlives start-up: this node's registration and announcement, and the monitor that keeps
-// them and the seeds current. Separate etcd connections: the signal loop's deregistration must
-// never wait behind a watch, and the stop flag aborts the watch but not the deregistration.
+// them and the seeds current. Separate etcd connections: the watch's (aborted by the stop flag),
+// the registrar's (which a refresh stuck in etcd may hold), and the stop's own, made when it is
+// needed, bounded by STOP_DEREGISTER_TIMEOUT and aborted when that has passed.
 struct Background {
   Background(const Config& c, const Plan& plan, const std::string& api)
-      : registrarStore(api, etcdOptions(c, nullptr)),
+      : deregisterBudget(c.stopDeregisterTimeout),
+        deregisterOptions(etcdOptions(c, nullptr)),
+        registrarStore(api, etcdOptions(c, nullptr)),
         watchStore(api, etcdOptions(c, stop.atomic())),
         registrar(registrarStore, registrationKey(c.prefix, plan.self),
                   registrationValue(plan.self, plan.flavor, plan.clusterName), c.ttlSeconds,
@@ -82,13 +86,32 @@ struct Background {
                   c.ttlSeconds, 1),
         monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
 
-  // Deregistration first, then the announcement: peers stop seeding from us at once.
+  // Deregistration first, then the announcement: peers stop seeding from us at once. Returns
+  // within deregisterBudget whatever etcd does; the leases expire by themselves otherwise.
   void stopAll() {
     stop.raise();
-    registrar.stop();
-    announcer.stop();
+    if (!registrar.registered() && !announcer.registered()) {
+      registrar.stop();  // nothing to delete: no request
+      announcer.stop();
+      return;
+    }
+    const auto deadline = Clock::now() + deregisterBudget;
+    deregisterOptions.abort = nullptr;
+    deregisterOptions.timeout = deregisterBudget;
+    deregisterOptions.deadline =
+        std::make_shared<std::atomic<Clock::rep>>(deadline.time_since_epoch().count());
+    auto store = makeStore(registrarStore.api(), deregisterOptions);
+    if (!store) {  // the API was never decided: nothing was written
+      registrar.stop();
+      announcer.stop();
+      return;
+    }
+    registrar.stop(**store);
+    announcer.stop(**store);
   }
 
+  std::chrono::milliseconds deregisterBudget;
+  EtcdOptions deregisterOptions;  // the stop's connection: its own deadline, no abort flag
   StopFlag stop;
   LazyStore registrarStore;
   LazyStore watchStore;
@@ -146,41 +169,16 @@ std::vector<std::string> childEnvironment(const std::vector<std::string>& drop) 
   return env;
 }
 
-// The signal loop: forwards signals, deregisters before stopping (when there is a background to
-// stop: `bg` is null without discovery), enforces the grace period, and returns the child's
-// mapped status.
+// The signal loop (supervisor.hpp) with this node's stop: deregistration first, within
+// STOP_DEREGISTER_TIMEOUT, then the signal; `bg` is null without discovery.
 int supervise(Supervisor& sup, Background* bg, const Config& c) {
-  bool stopping = false;
-  bool killed = false;
-  auto deadline = Clock::time_point::max();
-  for (;;) {
-    milliseconds wait(10000);
-    if (stopping && !killed)
-      wait =
-          std::clamp(duration_cast<milliseconds>(deadline - Clock::now()), milliseconds(1), wait);
-    SupervisorEvent ev = sup.wait(wait);
-    if (ev.type == SupervisorEvent::Type::ChildExited) {
-      if (bg) bg->stopAll();
-      int code = exitCodeForWaitStatus(ev.status);
-      logInfo("the command exited; exiting with status " + std::to_string(code));
-      return code;
-    }
-    if (ev.type == SupervisorEvent::Type::Signal) {
-      if ((ev.signal == SIGTERM || ev.signal == SIGINT) && !stopping) {
-        logInfo(std::string("received SIG") + sigabbrev_np(ev.signal) +
-                ": deregistering, then stopping the command");
-        stopping = true;
-        if (bg) bg->stopAll();
-        deadline = Clock::now() + c.stopGrace;
-      }
-      sup.forward(ev.signal);
-    }
-    if (stopping && !killed && Clock::now() >= deadline) {
-      logWarn("the command did not stop within STOP_GRACE; sending SIGKILL to its process group");
-      sup.killGroup();
-      killed = true;
-    }
-  }
+  StopPlan plan;
+  plan.grace = c.stopGrace;
+  plan.deregisterTimeout = c.stopDeregisterTimeout;
+  if (bg) plan.deregister = [bg] { bg->stopAll(); };
+  int code = superviseChild(sup, plan);
+  logInfo("the command exited; exiting with status " + std::to_string(code));
+  return code;
 }
 
 int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start, Background* bg,
@@ -289,11 +287,20 @@ int run(const Config& c) {
   logInfo(describeRoles(plan.roles));
   becomeSubreaperIfNeeded();
   httpGlobalInit();
+  // From the first etcd request to the spawn: a stop signal aborts the request in flight and ends
+  // the start, and orphans are reaped. Never freed, like `bg`: connections keep its flag.
+  auto* guard = new StartGuard(httpWakeAll);
+  useStartGuard(guard);
+  auto stopped = [guard]() -> std::optional<int> {
+    const int sig = guard->stopSignal();
+    if (sig == 0) return std::nullopt;
+    logInfo(std::string("received SIG") + sigabbrev_np(sig) +
+            " before the command started; exiting, nothing started");
+    return exit_code::kSignalBase + sig;
+  };
+
   StartRead read = readPeersAtStart(c);
-  if (read.stopSignal) {
-    logInfo(std::string("received SIG") + sigabbrev_np(read.stopSignal) + " before start; exiting");
-    return exit_code::kSignalBase + read.stopSignal;
-  }
+  if (auto code = stopped()) return *code;
   if (read.snapshot) {
     logInfo("read " + std::to_string(read.snapshot->peers.size()) + " registrations from etcd (" +
             read.store->api() + ")" +
@@ -302,14 +309,22 @@ int run(const Config& c) {
   }
   if (auto code = checkNodeName(read, plan)) return *code;
   // A live registration means a formed cluster: join it with what the one listing gave (the
-  // common case costs a single etcd request before the exec). Otherwise announce this node so
-  // that starting peers find each other, and settle the first bootstrap when it is due.
-  bool clusterLive = read.snapshot && !read.snapshot->peers.empty();
-  if (read.store && !clusterLive && c.etcdApi == "auto" && std::string(read.store->api()) == "v3") {
-    if (auto code = checkV2Fleet(c)) return *code;
+  // common case costs a single etcd request before the exec). Otherwise, when etcd answered,
+  // announce this node so that starting peers find each other, and settle the first bootstrap
+  // when it is due; when it did not, start at once with the cached peers (ETCD_START_TIMEOUT is
+  // the whole wait).
+  const bool etcdAnswered = read.snapshot.has_value();
+  const bool clusterLive = etcdAnswered && !read.snapshot->peers.empty();
+  if (etcdAnswered && !clusterLive && c.etcdApi == "auto" &&
+      std::string(read.store->api()) == "v3") {
+    auto code = checkV2Fleet(c);
+    if (auto signalled = stopped()) return *signalled;
+    if (code) return *code;
   }
-  if (read.store && !clusterLive) {
-    if (auto code = checkAnnouncedName(*read.store, c, plan)) return *code;
+  if (etcdAnswered && !clusterLive) {
+    auto code = checkAnnouncedName(*read.store, c, plan);
+    if (auto signalled = stopped()) return *signalled;
+    if (code) return *code;
   }
 
   // Deliberately never freed: the monitor thread may still be inside a request when the child
@@ -322,11 +337,11 @@ int run(const Config& c) {
   in.transportBindPort = plan.transportBindPort;
   in.userKeys = plan.userKeys;
   if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  if (read.store && !clusterLive) {
+  if (etcdAnswered && !clusterLive) {
     BootstrapOutcome boot = announceAndBootstrap(c, plan, *read.store, *bg);
-    if (boot.stopSignal) {
+    if (boot.stopSignal || guard->stopSignal()) {
       bg->stopAll();
-      return exit_code::kSignalBase + boot.stopSignal;
+      return *stopped();
     }
     if (boot.nameTaken) {
       bg->stopAll();
@@ -335,7 +350,7 @@ int run(const Config& c) {
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) read.snapshot = withStarting.value();
-  } else if (!read.store && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
+  } else if (!etcdAnswered && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
              !plan.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
@@ -352,8 +367,15 @@ int run(const Config& c) {
       return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + c.esPathConf + "\": " + error});
     }
   }
-  std::vector<std::string> cache = read.snapshot ? in.seeds : std::vector<std::string>();
-  return spawnAndSupervise(c, plan, start, bg, read.snapshot ? read.snapshot->revision : 0, cache);
+  // The Supervisor owns waitpid from here; signals now wait for it (and reach the command).
+  guard->stop();
+  useStartGuard(nullptr);
+  if (auto code = stopped()) {
+    bg->stopAll();
+    return *code;
+  }
+  std::vector<std::string> cache = etcdAnswered ? in.seeds : std::vector<std::string>();
+  return spawnAndSupervise(c, plan, start, bg, etcdAnswered ? read.snapshot->revision : 0, cache);
 }
 
 }  // namespace

@@ -342,6 +342,13 @@ const std::vector<Setting>& settings() {
        [](Config& c, const std::string& v) {
          return applyDuration(c.stopGrace, v, Millis(0), "0s");
        }},
+      {"STOP_DEREGISTER_TIMEOUT", "1s", nullptr,
+       "On SIGTERM/SIGINT, how long deleting the registration may hold the signal back before it "
+       "goes to Elasticsearch, whether or not etcd answered (0 = forward at once; the "
+       "registration then expires within ETCD_TTL).",
+       [](Config& c, const std::string& v) {
+         return applyDuration(c.stopDeregisterTimeout, v, Millis(0), "0s");
+       }},
       {"ES_PASS_SETTINGS", "auto", nullptr,
        "Append the -E settings to the command: auto (only for Elasticsearch start scripts), "
        "always, never.",
@@ -516,6 +523,13 @@ void crossCheck(const Config& c, Errors& errors) {
     errors.push_back(describe("ETCD_TTL", std::to_string(c.ttlSeconds)) +
                      ": must exceed HEALTH_INTERVAL + 2 x HEALTH_TIMEOUT (" +
                      std::to_string((c.healthInterval + 2 * c.healthTimeout).count()) + " ms)");
+  }
+  // docker stop's default is 10 s: the signal must reach Elasticsearch well before that.
+  if (c.stopDeregisterTimeout > std::chrono::seconds(5)) {
+    errors.push_back(
+        describe("STOP_DEREGISTER_TIMEOUT",
+                 std::to_string(c.stopDeregisterTimeout.count()) + "ms") +
+        ": must be at most 5s (the signal waits for it, and docker stop waits only 10s)");
   }
   if (c.etcdTimeout >= ttl) {
     errors.push_back(describe("ETCD_TIMEOUT", std::to_string(c.etcdTimeout.count()) + "ms") +

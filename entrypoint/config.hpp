@@ -70,6 +70,7 @@ struct Config {
   Millis healthTimeout{0};
   int healthFailures = 0;
   Millis stopGrace{0};
+  Millis stopDeregisterTimeout{0};
   PassSettings passSettings = PassSettings::Auto;
   DiscoveryMode discovery = DiscoveryMode::Auto;
   LogLevel logLevel = LogLevel::Info;

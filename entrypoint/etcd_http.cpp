@@ -78,11 +78,14 @@ Error failure(const HttpResponse& last, size_t tried, const EtcdOptions& options
 
 }  // namespace
 
-EtcdTransport::EtcdTransport(EtcdOptions options) : options_(std::move(options)) {}
+EtcdTransport::EtcdTransport(EtcdOptions options)
+    : options_(std::move(options)),
+      current_(options_.lastAnswered ? options_.lastAnswered
+                                     : std::make_shared<std::atomic<size_t>>(0)) {}
 
 std::string EtcdTransport::currentEndpoint() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return options_.endpoints.empty() ? std::string() : options_.endpoints[current_];
+  return options_.endpoints.empty() ? std::string()
+                                    : options_.endpoints[*current_ % options_.endpoints.size()];
 }
 
 void EtcdTransport::dropToken() {
@@ -91,8 +94,7 @@ void EtcdTransport::dropToken() {
 }
 
 void EtcdTransport::skipEndpoint() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!options_.endpoints.empty()) current_ = (current_ + 1) % options_.endpoints.size();
+  if (!options_.endpoints.empty()) *current_ = (*current_ + 1) % options_.endpoints.size();
 }
 
 HttpResponse EtcdTransport::sendTo(size_t index, const EtcdRequest& request,
@@ -104,29 +106,41 @@ HttpResponse EtcdTransport::sendTo(size_t index, const EtcdRequest& request,
   http.contentType = request.contentType;
   http.headers = headers;
   http.timeout = request.timeout.count() > 0 ? request.timeout : options_.timeout;
+  if (auto left = timeLeft(); left && *left < http.timeout) http.timeout = *left;
   http.onData = request.onData;
   return httpPerform(http, options_.tls, options_.abort);
+}
+
+std::optional<std::chrono::milliseconds> EtcdTransport::timeLeft() const {
+  if (!options_.deadline) return std::nullopt;
+  const auto at = options_.deadline->load();
+  if (at == 0) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::duration(std::max<std::chrono::steady_clock::rep>(at - now, 0)));
 }
 
 Result<HttpResponse> EtcdTransport::sendRotating(const EtcdRequest& request,
                                                  const std::vector<std::string>& headers) {
   const size_t count = options_.endpoints.size();
   if (count == 0) return Error{ErrorKind::Transport, "no etcd endpoint configured", 0};
-  size_t start = 0;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    start = current_;
-  }
+  const size_t start = *current_ % count;
   HttpResponse last;
-  for (size_t attempt = 0; attempt < count; ++attempt) {
+  size_t tried = 0;
+  for (size_t attempt = 0; attempt < count; ++attempt, ++tried) {
     const size_t index = (start + attempt) % count;
+    if (auto left = timeLeft(); left && left->count() <= 0) {
+      if (attempt == 0) return Error{ErrorKind::Timeout, "etcd request not sent: time is up", 0};
+      break;
+    }
+    if (options_.abort != nullptr && options_.abort->load())
+      return Error{ErrorKind::Aborted, "etcd request aborted", 0};
     last = sendTo(index, request, headers);
     if (last.outcome == HttpOutcome::Aborted) {
       return Error{ErrorKind::Aborted, "etcd request aborted", 0};
     }
     if (answered(last, request)) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      current_ = index;
+      *current_ = index;
       return last;
     }
     logDebug("etcd " + options_.endpoints[index] + " " + request.path + ": " + describe(last) +
@@ -134,7 +148,7 @@ Result<HttpResponse> EtcdTransport::sendRotating(const EtcdRequest& request,
   }
   // Every member said Unavailable: the body carries etcd's reason for the caller.
   if (last.outcome == HttpOutcome::Ok) return last;
-  return failure(last, count, options_);
+  return failure(last, tried, options_);
 }
 
 Result<std::string> EtcdTransport::authenticate() {

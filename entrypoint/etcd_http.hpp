@@ -1,13 +1,18 @@
 // EtcdTransport sends one etcd request to the first configured endpoint that answers, rotating on
 // transport errors, timeouts and 503 (each endpoint at most once per call), and keeps the v3 auth
-// token; it knows the URL layout and headers of etcd, not the meaning of the bodies.
+// token; it knows the URL layout and headers of etcd, not the meaning of the bodies. Every
+// transport of one process shares the memory of which endpoint answered last (a black-holed
+// endpoint costs one timeout per process, not one per connection), and a request never outlives
+// the transport's deadline or abort flag.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +22,13 @@
 
 namespace esetcd {
 
+// The index of the endpoint that answered last, shared by every transport of a process.
+using EndpointMemory = std::shared_ptr<std::atomic<size_t>>;
+
+// A point in time after which no request may run, shared and movable: the start-up's
+// ETCD_START_TIMEOUT, a stop's STOP_DEREGISTER_TIMEOUT. 0 (the default) means none.
+using Deadline = std::shared_ptr<std::atomic<std::chrono::steady_clock::rep>>;
+
 struct EtcdOptions {
   std::vector<std::string> endpoints;  // "http://host:port" or "https://host:port"
   TlsOptions tls;
@@ -24,6 +36,8 @@ struct EtcdOptions {
   std::string username;                     // empty: no authentication (v3 token, v2 basic auth)
   std::string password;
   const std::atomic<bool>* abort = nullptr;  // raised: every request ends with Aborted
+  EndpointMemory lastAnswered;               // null: this transport's own
+  Deadline deadline;                         // null or 0: none; passed: Timeout, no request
 };
 
 struct EtcdRequest {
@@ -72,6 +86,8 @@ class EtcdTransport {
   std::string currentEndpoint() const;
 
  private:
+  // Until the deadline, when there is one (never negative).
+  std::optional<std::chrono::milliseconds> timeLeft() const;
   Result<HttpResponse> sendRotating(const EtcdRequest& request,
                                     const std::vector<std::string>& headers);
   HttpResponse sendTo(size_t index, const EtcdRequest& request,
@@ -80,8 +96,8 @@ class EtcdTransport {
   Result<std::string> authenticate();
 
   const EtcdOptions options_;
-  mutable std::mutex mutex_;  // guards current_ and token_; never held during a request
-  size_t current_ = 0;
+  mutable std::mutex mutex_;  // guards token_; never held during a request
+  EndpointMemory current_;
   std::string token_;
 };
 

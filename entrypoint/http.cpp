@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "text.hpp"
@@ -160,19 +161,65 @@ HttpOutcome outcomeOf(CURLcode code, const Transfer& transfer, const char* messa
   return HttpOutcome::Transport;
 }
 
-// One easy handle per thread, reset before each request: libcurl keeps its connection cache in
-// the handle, so the monitor's probes, refreshes and watches reuse their connections instead of
-// opening one per request (CPU at idle), and a thread never shares a handle.
-CURL* threadHandle() {
-  struct Handle {
-    CURL* curl = curl_easy_init();
-    ~Handle() {
-      if (curl != nullptr) curl_easy_cleanup(curl);
+// Every thread's multi handle, so that an abort can wake them all (curl_multi_wakeup is the one
+// libcurl call that is safe from another thread).
+std::mutex gMultisMutex;
+std::set<CURLM*> gMultis;
+
+// One easy and one multi handle per thread, the easy one reset before each request: the multi
+// handle keeps the connection cache, so the monitor's probes, refreshes and watches reuse their
+// connections instead of opening one per request (CPU at idle), and a thread never shares a
+// handle. The multi interface lets an abort end a request at once instead of at libcurl's next
+// progress call (up to a second later).
+struct ThreadHandles {
+  CURL* easy = curl_easy_init();
+  CURLM* multi = curl_multi_init();
+  ThreadHandles() {
+    std::lock_guard<std::mutex> lock(gMultisMutex);
+    if (multi != nullptr) gMultis.insert(multi);
+  }
+  ~ThreadHandles() {
+    {
+      std::lock_guard<std::mutex> lock(gMultisMutex);
+      gMultis.erase(multi);
     }
-  };
-  thread_local Handle handle;
-  if (handle.curl != nullptr) curl_easy_reset(handle.curl);
-  return handle.curl;
+    if (multi != nullptr) curl_multi_cleanup(multi);
+    if (easy != nullptr) curl_easy_cleanup(easy);
+  }
+};
+
+ThreadHandles& threadHandles() {
+  thread_local ThreadHandles handles;
+  if (handles.easy != nullptr) curl_easy_reset(handles.easy);
+  return handles;
+}
+
+// curl_easy_perform through the thread's multi handle, checking `abort` whenever libcurl waits;
+// a wake-up (httpWakeAll) or a second without news ends the wait early.
+CURLcode performAbortable(ThreadHandles& h, const std::atomic<bool>* abort) {
+  if (curl_multi_add_handle(h.multi, h.easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(h.multi, &running) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(h.multi, &left)) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h.easy) result = msg->data.result;
+      }
+      break;
+    }
+    if (abort != nullptr && abort->load()) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(h.multi, nullptr, 0, 1000, nullptr);
+  }
+  curl_multi_remove_handle(h.multi, h.easy);
+  return result;
 }
 
 }  // namespace
@@ -195,9 +242,10 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
     response.outcome = HttpOutcome::Aborted;
     return response;
   }
-  CURL* curl = threadHandle();
-  if (curl == nullptr) {
-    response.error = "curl_easy_init failed";
+  ThreadHandles& handles = threadHandles();
+  CURL* curl = handles.easy;
+  if (curl == nullptr || handles.multi == nullptr) {
+    response.error = "curl_easy_init or curl_multi_init failed";
     return response;
   }
   Transfer transfer{&request, abort, &response, false};
@@ -214,7 +262,7 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
   curl_slist* headers = buildHeaders(request);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-  const CURLcode code = curl_easy_perform(curl);
+  const CURLcode code = performAbortable(handles, abort);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &response.connects);
   const char* message = errorBuffer[0] != '\0' ? errorBuffer : curl_easy_strerror(code);
@@ -228,6 +276,11 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_slist_free_all(headers);
   return response;
+}
+
+void httpWakeAll() {
+  std::lock_guard<std::mutex> lock(gMultisMutex);
+  for (CURLM* multi : gMultis) curl_multi_wakeup(multi);
 }
 
 void httpGlobalInit() {

@@ -67,4 +67,8 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
 // Must run once, before any thread exists (curl_global_init is not thread-safe).
 void httpGlobalInit();
 
+// Wakes every request waiting in libcurl, in any thread, so that it looks at its abort flag now.
+// Call it after raising an abort flag. Thread-safe.
+void httpWakeAll();
+
 }  // namespace esetcd

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "health.hpp"
+#include "http.hpp"
 #include "log.hpp"
 #include "memory.hpp"
 #include "seed_file.hpp"
@@ -53,6 +54,7 @@ void StopFlag::raise() {
     flag_ = true;
   }
   cv_.notify_all();
+  httpWakeAll();  // a watch waiting in libcurl looks at the flag now
 }
 
 bool StopFlag::waitFor(milliseconds d) {

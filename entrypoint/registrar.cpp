@@ -38,19 +38,24 @@ Registrar::Registrar(Store& store, std::string key, std::string value, int ttlSe
       failureThreshold_(failureThreshold) {}
 
 RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopped_) return RegistrationAction::None;
-  // The probe's result is logged by the monitor, when it changes; here only what it leads to.
-  RegistrationAction action = decideRegistration(state_, healthy, failureThreshold_);
+  std::lock_guard<std::mutex> operation(operationMutex_);
+  RegistrationAction action;
+  {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (stopped_) return RegistrationAction::None;
+    // The probe's result is logged by the monitor, when it changes; here only what it leads to.
+    action = decideRegistration(state_, healthy, failureThreshold_);
+  }
   switch (action) {
     case RegistrationAction::Register:
-      registerLocked();
+      registerNow();
       break;
     case RegistrationAction::Refresh:
-      refreshLocked();
+      refreshNow();
       break;
     case RegistrationAction::Deregister:
-      deregisterLocked(std::to_string(state_.failures) + " failed health checks (" + reason + ")");
+      deregisterNow(store_,
+                    std::to_string(state_.failures) + " failed health checks (" + reason + ")");
       break;
     case RegistrationAction::None:
       break;
@@ -58,29 +63,49 @@ RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
   return action;
 }
 
-void Registrar::registerLocked() {
+void Registrar::registerNow() {
   auto lease = store_.putWithTtl(key_, value_, ttlSeconds_);
   if (!lease) {
     reportFailure("cannot register " + key_ + ": ", lease.error());
     return;
   }
   failing_.reset();
-  lease_ = lease.value();
-  state_.registered = true;
-  logInfo("registered " + key_ + " (ttl " + std::to_string(ttlSeconds_) + "s)");
+  {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (!stopped_) {
+      lease_ = lease.value();
+      state_.registered = true;
+      logInfo("registered " + key_ + " (ttl " + std::to_string(ttlSeconds_) + "s)");
+      return;
+    }
+  }
+  // stop() ran while this put was in flight and could not see it: take it back ourselves.
+  auto removed = store_.remove(lease.value());
+  if (removed) logInfo("deregistered " + key_ + ": stopping (its put was in flight)");
 }
 
-void Registrar::refreshLocked() {
-  auto refreshed = store_.refresh(*lease_);
+void Registrar::refreshNow() {
+  std::optional<Lease> lease;
+  {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    lease = lease_;
+  }
+  if (!lease) return;
+  auto refreshed = store_.refresh(*lease);
   if (refreshed) {
     failing_.reset();
     return;
   }
   if (refreshed.error().kind == ErrorKind::LeaseLost) {
+    {
+      std::lock_guard<std::mutex> lock(stateMutex_);
+      if (stopped_) return;  // revoked by stop(): nothing to restore
+      state_.registered = false;
+      lease_.reset();
+    }
     // Expired during an etcd outage or revoked behind our back: a new lease, and the key again.
     logWarn("registration " + key_ + " was lost; registering again");
-    state_.registered = false;
-    registerLocked();
+    registerNow();
     return;
   }
   reportFailure("cannot refresh " + key_ + ": ", refreshed.error());
@@ -97,9 +122,13 @@ void Registrar::reportFailure(const std::string& what, const Error& error) {
   logWarn(what + error.message);
 }
 
-void Registrar::deregisterLocked(const std::string& why) {
-  Lease lease = lease_.value_or(Lease{key_, value_, "", ttlSeconds_});
-  auto removed = store_.remove(lease);
+void Registrar::deregisterNow(Store& via, const std::string& why) {
+  Lease lease;
+  {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    lease = lease_.value_or(Lease{key_, value_, "", ttlSeconds_});
+  }
+  auto removed = via.remove(lease);
   if (!removed) {
     // The key still dies at its TTL: we stopped refreshing it.
     logWarn("cannot deregister " + key_ + " (it expires within " + std::to_string(ttlSeconds_) +
@@ -107,19 +136,28 @@ void Registrar::deregisterLocked(const std::string& why) {
   } else {
     logInfo("deregistered " + key_ + ": " + why);
   }
+  std::lock_guard<std::mutex> lock(stateMutex_);
   state_.registered = false;
   lease_.reset();
 }
 
+void Registrar::stop(Store& via) {
+  {
+    std::lock_guard<std::mutex> lock(stateMutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (!state_.registered) return;
+  }
+  // Never behind operationMutex_: a refresh stuck in an etcd that does not answer holds it.
+  deregisterNow(via, "stopping");
+}
+
 void Registrar::stop() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (stopped_) return;
-  stopped_ = true;
-  if (state_.registered) deregisterLocked("stopping");
+  stop(store_);
 }
 
 bool Registrar::registered() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(stateMutex_);
   return state_.registered;
 }
 

@@ -1,6 +1,7 @@
 // Registrar: keeps this node's registration in etcd while, and only while, the node is healthy.
 // The rules are a pure function; the class applies them to a Store and is safe to stop from
-// another thread (the signal loop deregisters first thing on SIGTERM).
+// another thread (the signal loop deregisters first thing on SIGTERM, through a connection of
+// its own, without waiting for a refresh stuck in etcd).
 #pragma once
 
 #include <mutex>
@@ -28,25 +29,31 @@ const char* toString(RegistrationAction action);
 
 class Registrar {
  public:
-  // `store` must not be shared with a thread that may block in it (watches): stop() needs it.
+  // `store` must not be shared with a thread that may block in it (watches).
   Registrar(Store& store, std::string key, std::string value, int ttlSeconds, int failureThreshold);
 
-  // Applies one probe result. Returns the action taken (None when stopped).
+  // Applies one probe result. Returns the action taken (None when stopped). Probes are applied one
+  // at a time; the etcd request runs without holding what stop() needs.
   RegistrationAction onProbe(bool healthy, const std::string& reason);
 
-  // Deletes the registration now and refuses every later one. Idempotent.
+  // Refuses every later registration and deletes the current one through `via` (a connection
+  // with the stop's own deadline), at once: never behind a probe whose request is still in
+  // flight. A put in flight meanwhile is taken back by its own probe. Idempotent.
+  void stop(Store& via);
+  // The same through the registrar's own store.
   void stop();
 
   bool registered() const;
   const std::string& key() const { return key_; }
 
  private:
-  void registerLocked();
-  void refreshLocked();
-  void deregisterLocked(const std::string& why);
+  void registerNow();
+  void refreshNow();
+  void deregisterNow(Store& via, const std::string& why);
   void reportFailure(const std::string& what, const Error& error);
 
-  mutable std::mutex mutex_;
+  std::mutex operationMutex_;      // one probe's action at a time; held during its request
+  mutable std::mutex stateMutex_;  // state_, lease_, stopped_; never held during a request
   Store& store_;
   std::string key_;
   std::string value_;

@@ -146,7 +146,28 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
   return errors;
 }
 
+namespace {
+
+StartGuard* gStartGuard = nullptr;
+
+EndpointMemory processEndpointMemory() {
+  static const EndpointMemory memory = std::make_shared<std::atomic<size_t>>(0);
+  return memory;
+}
+
+Deadline startDeadline() {
+  static const Deadline deadline = std::make_shared<std::atomic<Clock::rep>>(0);
+  return deadline;
+}
+
+}  // namespace
+
+void useStartGuard(StartGuard* guard) {
+  gStartGuard = guard;
+}
+
 int sleepUnlessStopped(std::chrono::milliseconds d) {
+  if (gStartGuard != nullptr) return gStartGuard->sleep(d);
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&set, sig);
@@ -162,7 +183,9 @@ EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
   o.timeout = c.etcdTimeout;
   o.username = c.etcdUsername;
   o.password = c.etcdPassword;
-  o.abort = abort;
+  o.abort = abort != nullptr ? abort : gStartGuard != nullptr ? gStartGuard->abortFlag() : nullptr;
+  o.lastAnswered = processEndpointMemory();
+  o.deadline = startDeadline();
   return o;
 }
 
@@ -200,11 +223,21 @@ StartRead readPeersAtStart(const Config& c) {
   std::mt19937 random(static_cast<unsigned>(getpid()));
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   auto deadline = Clock::now() + c.etcdStartTimeout;
+  // The bound holds for every request, not only between attempts; the later ones (bootstrap
+  // wait, registration) have none.
+  if (c.etcdStartTimeout.count() > 0) startDeadline()->store(deadline.time_since_epoch().count());
+  struct Clear {
+    ~Clear() { startDeadline()->store(0); }
+  } clear;
   for (int attempt = 0;; ++attempt) {
     auto snapshot = listOnce(c, out.store);
     if (snapshot) {
       out.snapshot = snapshot.value();
       return out;
+    }
+    if (snapshot.error().kind == ErrorKind::Aborted) {
+      out.stopSignal = gStartGuard != nullptr ? gStartGuard->stopSignal() : 0;
+      if (out.stopSignal) return out;
     }
     std::string failure = snapshot.error().message;
     auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());

@@ -19,6 +19,7 @@
 #include "node_api.hpp"
 #include "peers.hpp"
 #include "roles.hpp"
+#include "supervisor.hpp"
 
 namespace esetcd {
 
@@ -47,10 +48,18 @@ std::vector<std::string> resolvePlan(const Config& c, const CommandClass& comman
 std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
                                            std::vector<std::string>& errors);
 
+// The start guard of this process (supervisor.hpp), while the start runs: every etcd connection
+// made by etcdOptions without an abort flag of its own is aborted by its stop signals, and
+// sleepUnlessStopped wakes on them. nullptr when none runs.
+void useStartGuard(StartGuard* guard);
+
 // Sleeps up to `d` unless a stop signal (TERM, INT, QUIT) arrives; returns it, or 0. Signals are
 // blocked, so one sent during start-up waits here instead of being lost.
 int sleepUnlessStopped(std::chrono::milliseconds d);
 
+// The options of an etcd connection: the settings, the endpoint memory every connection of this
+// process shares, the start's deadline (ETCD_START_TIMEOUT, while readPeersAtStart runs), and
+// `abort`, or the start guard's flag when `abort` is null.
 EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort);
 
 struct StartRead {
@@ -59,7 +68,9 @@ struct StartRead {
   int stopSignal = 0;
 };
 
-// Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
+// Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT, a hard bound: each
+// request is cut to the time left (ETCD_START_TIMEOUT=0: one pass over the endpoints). A stop
+// signal ends it at once, with stopSignal set.
 StartRead readPeersAtStart(const Config& c);
 
 // How many registrations the v2 keyspace holds under ETCD_PREFIX, for ETCD_API=auto after the v3

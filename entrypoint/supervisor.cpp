@@ -3,14 +3,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "exit_codes.hpp"
 #include "log.hpp"
@@ -27,11 +31,42 @@ constexpr ErrorKind kSpawnError = ErrorKind::System;
 // When PATH is not in the child's environment, glibc's execvp falls back to this (_CS_PATH).
 constexpr const char* kDefaultPath = "/bin:/usr/bin";
 
+// What PID 1 blocks and waits for: everything but the synchronous faults and SIGPIPE, which is
+// ignored instead (blocked, it would stay pending and be forwarded).
 sigset_t asyncSignals() {
   sigset_t set;
   sigfillset(&set);
   for (int sig : kSynchronousSignals) sigdelset(&set, sig);
+  sigdelset(&set, SIGPIPE);
   return set;
+}
+
+// The stop signals of the start, taken by StartGuard together with SIGCHLD.
+sigset_t startSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGQUIT, SIGCHLD}) sigaddset(&set, sig);
+  return set;
+}
+
+// Runs `work` on a detached thread and waits at most `limit` for it to return. The thread lives on
+// if it overruns; `work` bounds itself (its etcd requests have their own deadline).
+void runBounded(const std::function<void()>& work, std::chrono::milliseconds limit) {
+  if (!work) return;
+  struct Done {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto state = std::make_shared<Done>();
+  std::thread([work, state] {
+    work();
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->done = true;
+    state->cv.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(state->mutex);
+  state->cv.wait_for(lock, limit, [&] { return state->done; });
 }
 
 std::string describeStatus(int status) {
@@ -216,16 +251,20 @@ int execCandidates(ExecPlan& plan) {
 
 }  // namespace
 
-const std::vector<int>& forwardedSignals() {
-  static const std::vector<int> signals = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
-                                           SIGUSR1, SIGUSR2, SIGWINCH};
-  return signals;
+bool isForwarded(int sig) {
+  sigset_t set = asyncSignals();
+  return sig != SIGCHLD && sigismember(&set, sig) == 1;
 }
 
 sigset_t blockAsyncSignals() {
   const sigset_t set = asyncSignals();
   sigset_t old;
   pthread_sigmask(SIG_BLOCK, &set, &old);
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   // An inherited SIG_IGN for SIGCHLD makes the kernel discard children's statuses (waitpid then
   // fails with ECHILD and the main child's exit would never be seen); blocking does not undo it.
   signal(SIGCHLD, SIG_DFL);
@@ -388,6 +427,107 @@ void Supervisor::reapAll() {
     }
     if (pid < 0 && errno == EINTR) continue;
     return;  // 0: children remain but none has exited; ECHILD: no children at all
+  }
+}
+
+StartGuard::StartGuard(std::function<void()> onStopSignal)
+    : onStopSignal_(std::move(onStopSignal)) {
+  const sigset_t set = startSignals();
+  signalFd_ = signalfd(-1, &set, SFD_CLOEXEC);
+  wakeFd_ = eventfd(0, EFD_CLOEXEC);
+  if (signalFd_ < 0 || wakeFd_ < 0) {
+    // Without it, a stop signal stays pending and ends the program at the next sleep or once the
+    // child runs: later, but never lost.
+    logWarn(std::string("signalfd/eventfd failed, start-up cannot be interrupted at once: ") +
+            std::strerror(errno));
+    return;
+  }
+  thread_ = std::thread([this] { loop(); });
+}
+
+StartGuard::~StartGuard() {
+  stop();
+  if (signalFd_ >= 0) close(signalFd_);
+  if (wakeFd_ >= 0) close(wakeFd_);
+}
+
+void StartGuard::stop() {
+  if (!thread_.joinable()) return;
+  const uint64_t one = 1;
+  ssize_t ignored = write(wakeFd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+}
+
+int StartGuard::sleep(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  stopped_.wait_for(lock, d, [this] { return stopSignal_.load() != 0; });
+  return stopSignal_.load();
+}
+
+void StartGuard::loop() {
+  pollfd fds[2] = {{signalFd_, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    signalfd_siginfo info{};
+    if (read(signalFd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+    const int sig = static_cast<int>(info.ssi_signo);
+    if (sig == SIGCHLD) {
+      int status = 0;
+      while (waitpid(-1, &status, WNOHANG) > 0) ++reaped_;
+      continue;
+    }
+    if (stopSignal_.load() == 0) {
+      abort_ = true;
+      if (onStopSignal_) onStopSignal_();
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopSignal_ = sig;
+      stopped_.notify_all();
+    }
+  }
+}
+
+int superviseChild(Supervisor& sup, const StopPlan& plan) {
+  using Clock = std::chrono::steady_clock;
+  bool stopping = false;
+  bool killed = false;
+  bool deregistered = false;
+  auto deadline = Clock::time_point::max();
+  for (;;) {
+    std::chrono::milliseconds wait(10000);
+    if (stopping && !killed) {
+      wait =
+          std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                     std::chrono::milliseconds(1), wait);
+    }
+    const SupervisorEvent ev = sup.wait(wait);
+    if (ev.type == SupervisorEvent::Type::ChildExited) {
+      if (!deregistered) runBounded(plan.deregister, plan.deregisterTimeout);
+      return exitCodeForWaitStatus(ev.status);
+    }
+    if (ev.type == SupervisorEvent::Type::Signal) {
+      if ((ev.signal == SIGTERM || ev.signal == SIGINT) && !stopping) {
+        stopping = true;
+        logInfo(std::string("received SIG") + sigabbrev_np(ev.signal) +
+                (plan.deregister ? ": deregistering (at most " +
+                                       std::to_string(plan.deregisterTimeout.count()) +
+                                       " ms), then stopping the command"
+                                 : ": stopping the command"));
+        runBounded(plan.deregister, plan.deregisterTimeout);
+        deregistered = true;
+        deadline = Clock::now() + plan.grace;
+      }
+      if (isForwarded(ev.signal)) sup.forward(ev.signal);
+    }
+    if (stopping && !killed && Clock::now() >= deadline) {
+      logWarn("the command did not stop within STOP_GRACE; sending SIGKILL to its process group");
+      sup.killGroup();
+      killed = true;
+    }
   }
 }
 

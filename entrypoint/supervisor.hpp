@@ -1,26 +1,39 @@
 // The PID 1 part: block signals before threads exist, spawn the one child cleanly, forward
-// signals to it, reap every zombie (this file holds the only waitpid of the program), and map
-// the child's status to our exit code.
+// signals to it, reap every zombie from the first instant (this file holds the only waitpids of
+// the program: StartGuard's before the child exists, Supervisor's after), and map the child's
+// status to our exit code.
+//
+// Signals: every asynchronous signal is forwarded to the child as it arrives, except SIGCHLD
+// (reaping) and SIGPIPE (ignored in PID 1: a write to a closed pipe, such as stderr with no
+// reader, fails with EPIPE instead; the child starts with the default action). TERM and INT also
+// start the stop (superviseChild); before the child exists, TERM, INT and QUIT end the start.
 #pragma once
 
 #include <signal.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "result.hpp"
 
 namespace esetcd {
 
-// Signals forwarded to the child as they arrive: HUP INT QUIT TERM USR1 USR2 WINCH.
-const std::vector<int>& forwardedSignals();
+// Whether `sig` is forwarded to the child: every signal sigtimedwait can report but SIGCHLD.
+bool isForwarded(int sig);
 
-// Blocks every asynchronous signal (all but the synchronous faults) in the calling thread and
-// returns the old mask. Must run first in main, before Poco or libcurl can start a thread: a
-// thread with SIGTERM unblocked would take it, and PID 1 has no default action for it. Also
-// resets an inherited SIG_IGN for SIGCHLD, which would make the kernel discard exit statuses.
+// Blocks every asynchronous signal but SIGPIPE (all but the synchronous faults) in the calling
+// thread and returns the old mask. Must run first in main, before Poco or libcurl can start a
+// thread: a thread with SIGTERM unblocked would take it, and PID 1 has no default action for it.
+// Sets SIGPIPE to SIG_IGN (a blocked SIGPIPE would stay pending and be forwarded: the child, not
+// us, would die of our broken stderr) and resets an inherited SIG_IGN for SIGCHLD, which would
+// make the kernel discard exit statuses.
 sigset_t blockAsyncSignals();
 
 // Exit code for a waitpid() status: the exit code, or 128 + the signal number.
@@ -87,5 +100,62 @@ class Supervisor {
   int status_ = 0;
   unsigned long reaped_ = 0;
 };
+
+// Before the child exists (reading etcd, the bootstrap wait): one thread takes TERM, INT and QUIT
+// (the stop signals) and SIGCHLD from a signalfd. A stop signal raises abortFlag() at once, which
+// every start-up etcd request watches, and is kept for stopSignal(); SIGCHLD reaps orphans
+// (waitpid(-1, WNOHANG)), so no zombie waits for the start. Other signals stay pending for the
+// Supervisor. stop() ends the thread and must be called before the child is spawned: from then
+// on the Supervisor owns waitpid. At most one StartGuard at a time.
+class StartGuard {
+ public:
+  // `onStopSignal` runs on the guard's thread right after the abort flag is raised (to wake the
+  // requests waiting in libcurl: httpWakeAll).
+  explicit StartGuard(std::function<void()> onStopSignal = {});
+  ~StartGuard();
+  StartGuard(const StartGuard&) = delete;
+  StartGuard& operator=(const StartGuard&) = delete;
+
+  // Ends the thread; idempotent. A stop signal that arrived before is still in stopSignal().
+  void stop();
+  // TERM, INT or QUIT taken so far, or 0.
+  int stopSignal() const { return stopSignal_.load(); }
+  // Raised with the first stop signal.
+  const std::atomic<bool>* abortFlag() const { return &abort_; }
+  // Waits `d` or until a stop signal; returns the signal or 0.
+  int sleep(std::chrono::milliseconds d);
+  unsigned long reapedCount() const { return reaped_.load(); }
+
+ private:
+  void loop();
+
+  int signalFd_ = -1;
+  int wakeFd_ = -1;
+  std::atomic<bool> abort_{false};
+  std::atomic<int> stopSignal_{0};
+  std::atomic<unsigned long> reaped_{0};
+  std::function<void()> onStopSignal_;
+  std::mutex mutex_;
+  std::condition_variable stopped_;
+  std::thread thread_;
+};
+
+// What the signal loop does around a stop. Empty members do nothing (tini's behaviour).
+struct StopPlan {
+  // STOP_GRACE: from forwarding the first TERM/INT to SIGKILL of the child's process group.
+  std::chrono::milliseconds grace{20000};
+  // STOP_DEREGISTER_TIMEOUT: the longest the first TERM/INT waits for `deregister` before it is
+  // forwarded, whether or not etcd answered (the lease expires by itself).
+  std::chrono::milliseconds deregisterTimeout{1000};
+  // Runs once, on a thread of its own, on the first TERM/INT and when the child exits; must
+  // honour its own deadline (it is not waited for past deregisterTimeout).
+  std::function<void()> deregister;
+};
+
+// The signal loop of PID 1 once the child runs: forwards every signal (isForwarded), reaps, and on
+// the first TERM/INT runs plan.deregister for at most plan.deregisterTimeout, then forwards the
+// signal and SIGKILLs the child's group plan.grace later if it is still there. Returns the
+// child's mapped exit status (exitCodeForWaitStatus).
+int superviseChild(Supervisor& sup, const StopPlan& plan);
 
 }  // namespace esetcd

@@ -13,7 +13,7 @@ BUILD_DIR=${ESETCD_BUILD_DIR:-$ESETCD_ROOT/build}
 install_deps() {
   say "installing build and test dependencies"
   need_apt g++ cmake ninja-build pkg-config libpoco-dev libcurl4-openssl-dev nlohmann-json3-dev \
-    catch2 etcd-server etcd-client util-linux procps curl jq file ca-certificates openssl
+    catch2 etcd-server etcd-client util-linux procps curl jq file ca-certificates openssl tini
 }
 
 build() {

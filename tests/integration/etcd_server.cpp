@@ -250,8 +250,17 @@ void EtcdServer::start() {
   waitHealthy();
 }
 
+void EtcdServer::freeze() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void EtcdServer::thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void EtcdServer::stop() {
   if (pid_ <= 0) return;
+  thaw();
   ::kill(pid_, SIGTERM);
   if (!waitExit(pid_, std::chrono::seconds(5))) {
     ::kill(pid_, SIGKILL);

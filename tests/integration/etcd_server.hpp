@@ -81,6 +81,10 @@ class EtcdServer {
 
   void start();  // again after stop(): same ports, same data dir
   void stop();   // SIGTERM, then SIGKILL after a few seconds
+  // SIGSTOP / SIGCONT: a frozen member still accepts connections (the kernel completes the
+  // handshake) but never answers, like a hung or partitioned etcd. stop() thaws first.
+  void freeze();
+  void thaw();
 
   std::string clientUrl() const;  // http://127.0.0.1:PORT, or https:// with options.tls
   const std::string& dir() const { return dir_; }

@@ -22,6 +22,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -111,15 +112,18 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   stateFile = argv[2];
+  // Written whole and renamed into place: a test that sees the file sees all of it.
   {
-    std::ofstream args(stateFile + ".args");
+    std::ofstream args(stateFile + ".args.tmp");
     for (int i = 3; i < argc; ++i) args << argv[i] << "\n";
   }
+  std::rename((stateFile + ".args.tmp").c_str(), (stateFile + ".args").c_str());
   {
     extern char** environ;
-    std::ofstream env(stateFile + ".env");
+    std::ofstream env(stateFile + ".env.tmp");
     for (char** e = environ; *e; ++e) env << *e << "\n";
   }
+  std::rename((stateFile + ".env.tmp").c_str(), (stateFile + ".env").c_str());
   const Poco::Net::SocketAddress address("127.0.0.1",
                                          static_cast<Poco::UInt16>(std::stoi(argv[1])));
   const std::string cert = envOr("STANDIN_TLS_CERT", "");

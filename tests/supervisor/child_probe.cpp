@@ -47,8 +47,10 @@ const std::map<std::string, int>& signalNames() {
   return names;
 }
 
-// The signals `record` listens for: the ones the supervisor promises to forward.
-constexpr int kRecorded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+// The signals `record` listens for: a sample of what the supervisor forwards (every asynchronous
+// signal but SIGCHLD), and SIGPIPE, which it must not.
+constexpr int kRecorded[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
+                             SIGUSR2, SIGWINCH, SIGPIPE, SIGALRM};
 
 [[noreturn]] void usage(const std::string& what) {
   std::fprintf(stderr, "child_probe: %s\n", what.c_str());
@@ -145,6 +147,9 @@ void report(const std::string& file) {
 int recordFd = -1;
 
 void recordSignal(int sig) {
+  // Async-signal-safe: the name table was built before the handler was installed, and errno is
+  // the interrupted code's.
+  const int savedErrno = errno;
   const char* name = "?";
   for (const auto& [text, number] : signalNames()) {
     if (number == sig) name = text.c_str();
@@ -155,9 +160,12 @@ void recordSignal(int sig) {
   line[n++] = '\n';
   // O_APPEND and one write per signal: lines never interleave, even with a forked group-mate.
   [[maybe_unused]] const ssize_t written = write(recordFd, line, n);
+  errno = savedErrno;
 }
 
 void record(const std::string& file) {
+  signalNames();  // built now, never inside the handler
+  // FILE may be a FIFO whose reader the test blocks on (dumb-init's style).
   recordFd = open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (recordFd < 0) usage("cannot open " + file);
   struct sigaction action {};

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -149,6 +150,12 @@ Running launch(const std::vector<std::string>& argv, const LaunchOptions& option
     const int in = open("/dev/null", O_RDONLY);
     const int out = open(options.output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(126);
+    if (options.brokenStderr) {
+      int fds[2];
+      if (pipe(fds) != 0 || dup2(fds[1], 2) < 0) _exit(126);
+      close(fds[0]);  // no reader: every write to stderr fails
+      close(fds[1]);
+    }
     // Whatever the test runner inherited (from ctest, a CI agent, a shell) is not for them.
     close_range(3, ~0U, 0);
     if (options.leakFd >= 3) {
@@ -179,6 +186,21 @@ std::vector<std::string> inPidNamespace(const std::vector<std::string>& command)
   std::vector<std::string> wrapped = {unshare, "--pid", "--fork", "--kill-child", "--mount-proc"};
   wrapped.insert(wrapped.end(), command.begin(), command.end());
   return wrapped;
+}
+
+pid_t initHostPid(const Running& unshare, Millis timeout) {
+  const std::optional<pid_t> init = waitForChild(unshare.pid(), timeout);
+  REQUIRE(init.has_value());
+  const bool blocked = waitUntil(
+      [&] {
+        if (procComm(*init) == "unshare") return false;
+        return maskHas(procStatusField(*init, "SigBlk"), {SIGTERM, SIGCHLD, SIGWINCH, SIGUSR1}) ||
+               !childrenOf(*init).empty();
+      },
+      timeout);
+  INFO("SigBlk of " << *init << ": " << procStatusField(*init, "SigBlk"));
+  REQUIRE(blocked);
+  return *init;
 }
 
 void requirePidNamespaces() {
@@ -345,6 +367,44 @@ Report runIsolated(const std::function<void(Report&)>& body, Millis timeout) {
   REQUIRE(code.has_value());
   REQUIRE(*code == 0);
   return report;
+}
+
+SignalPipe::SignalPipe(std::string path) : path_(std::move(path)) {
+  if (mkfifo(path_.c_str(), 0600) != 0)
+    throw std::runtime_error("mkfifo " + path_ + ": " + std::strerror(errno));
+  // Non-blocking open of the read end succeeds without a writer; the child's open then does not
+  // block either.
+  fd_ = open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd_ < 0) throw std::runtime_error("open " + path_ + ": " + std::strerror(errno));
+}
+
+SignalPipe::~SignalPipe() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::optional<std::string> SignalPipe::next(Millis timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (const std::size_t nl = buffered_.find('\n'); nl != std::string::npos) {
+      std::string line = buffered_.substr(0, nl);
+      buffered_.erase(0, nl + 1);
+      return line;
+    }
+    const auto left =
+        std::chrono::duration_cast<Millis>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd fd{fd_, POLLIN, 0};
+    // POLLHUP before any writer opened, or after one closed: wait again, within the deadline.
+    const int ready = poll(&fd, 1, static_cast<int>(std::min<long>(left.count(), 20)));
+    if (ready > 0 && (fd.revents & POLLIN) == 0) {
+      std::this_thread::sleep_for(Millis(5));  // writer gone (POLLHUP): a new one may open it
+      continue;
+    }
+    if (ready <= 0) continue;
+    char chunk[256];
+    const ssize_t n = read(fd_, chunk, sizeof chunk);
+    if (n > 0) buffered_.append(chunk, static_cast<std::size_t>(n));
+  }
 }
 
 }  // namespace sup_test

@@ -38,6 +38,26 @@ struct LaunchOptions {
   std::vector<int> ignoredSignals;   // set to SIG_IGN before exec: they are inherited
   int leakFd = -1;                   // if >= 3: /dev/null opened there without close-on-exec
   std::string output = "/dev/null";  // stdout and stderr (appended)
+  bool brokenStderr = false;         // stderr: a pipe whose reader is gone (writes: EPIPE/SIGPIPE)
+};
+
+// The dumb-init way of watching a child's signals: a FIFO the child's `record` action writes one
+// line per signal to, and the test blocks on reading (bounded), so no sleep decides anything.
+class SignalPipe {
+ public:
+  explicit SignalPipe(std::string path);  // creates the FIFO and opens its read end
+  ~SignalPipe();
+  SignalPipe(const SignalPipe&) = delete;
+  SignalPipe& operator=(const SignalPipe&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The next signal name the child reported, or nullopt when none came within `timeout`.
+  std::optional<std::string> next(Millis timeout);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::string buffered_;
 };
 
 // A started process, killed with SIGKILL and reaped if the test ends before waiting for it.
@@ -76,6 +96,11 @@ std::vector<std::string> initCommand(const std::vector<std::string>& child);
 std::vector<std::string> inPidNamespace(const std::vector<std::string>& command);
 // Fails the test (never skips) when this machine cannot create PID namespaces.
 void requirePidNamespaces();
+// The host pid of the namespace's PID 1 (the child of unshare), once it has exec'd the init and
+// blocked its signals: either its mask shows them, or it has spawned (which comes after). While
+// it sits in sigtimedwait the kernel lifts the waited-for signals from the mask /proc shows.
+// Signals for the init go to this pid: unshare does not pass them on.
+pid_t initHostPid(const Running& unshare, Millis timeout);
 
 std::string probePath();
 std::vector<std::string> probe(const std::vector<std::string>& actions);

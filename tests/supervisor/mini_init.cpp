@@ -5,6 +5,7 @@
 //   mini_init -- COMMAND [ARGS...]
 //
 // Test-only knobs (the real entrypoint has none of these):
+//   MINI_INIT_STOP_GRACE_MS=N   STOP_GRACE (default 20000)
 //   MINI_INIT_SPAWN_DELAY_MS=N  wait N ms after blocking signals, before spawning, so a test can
 //                               signal us inside the window the real entrypoint spends on etcd
 //   MINI_INIT_LEAK_FD=N         open /dev/null as fd N without close-on-exec, so a test can check
@@ -73,27 +74,14 @@ int main(int argc, char** argv) {
     return esetcd::exitCodeForExecError(static_cast<int>(child.error().code));
   }
 
+  // The product's own signal loop (superviseChild), so the two cannot drift apart; only the
+  // etcd side of the stop is missing. MINI_INIT_STOP_GRACE_MS: STOP_GRACE.
   esetcd::Supervisor supervisor(*child);
-  const std::vector<int>& forwarded = esetcd::forwardedSignals();
-  for (;;) {
-    const esetcd::SupervisorEvent event = supervisor.wait(std::chrono::milliseconds(500));
-    switch (event.type) {
-      case esetcd::SupervisorEvent::Type::Timeout:
-        break;
-      case esetcd::SupervisorEvent::Type::Signal:
-        if (std::find(forwarded.begin(), forwarded.end(), event.signal) != forwarded.end()) {
-          esetcd::logDebug("forwarding signal " + std::to_string(event.signal));
-          supervisor.forward(event.signal);
-        } else {
-          esetcd::logDebug("ignoring signal " + std::to_string(event.signal));
-        }
-        break;
-      case esetcd::SupervisorEvent::Type::ChildExited: {
-        const int code = esetcd::exitCodeForWaitStatus(event.status);
-        esetcd::logInfo("child exited, exit code " + std::to_string(code) + ", reaped " +
-                        std::to_string(supervisor.reapedCount()) + " processes");
-        return code;
-      }
-    }
-  }
+  esetcd::StopPlan plan;
+  if (const long grace = envNumber("MINI_INIT_STOP_GRACE_MS"); grace >= 0)
+    plan.grace = std::chrono::milliseconds(grace);
+  const int code = esetcd::superviseChild(supervisor, plan);
+  esetcd::logInfo("child exited, exit code " + std::to_string(code) + ", reaped " +
+                  std::to_string(supervisor.reapedCount()) + " processes");
+  return code;
 }

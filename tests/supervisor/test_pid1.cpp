@@ -54,22 +54,8 @@ int runAsPid1(const TempDir& dir, const std::vector<std::string>& child,
   return *code;
 }
 
-// The host pid of the namespace's PID 1 (the child of unshare), once it has exec'd the init and
-// blocked its signals: either its mask shows them, or it has spawned (which comes after). While
-// it sits in sigtimedwait the kernel lifts the waited-for signals from the mask /proc shows.
 pid_t initHostPid(const Running& unshare) {
-  const std::optional<pid_t> init = waitForChild(unshare.pid(), kStart);
-  REQUIRE(init.has_value());
-  const bool blocked = waitUntil(
-      [&] {
-        if (procComm(*init) == "unshare") return false;
-        return maskHas(procStatusField(*init, "SigBlk"), {SIGTERM, SIGCHLD, SIGWINCH, SIGUSR1}) ||
-               !childrenOf(*init).empty();
-      },
-      kStart);
-  INFO("SigBlk of " << *init << ": " << procStatusField(*init, "SigBlk"));
-  REQUIRE(blocked);
-  return *init;
+  return sup_test::initHostPid(unshare, kStart);
 }
 
 std::string lastNsPid(pid_t pid) {

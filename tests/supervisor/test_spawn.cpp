@@ -314,7 +314,9 @@ TEST_CASE("killGroup() kills the child's whole process group, forward() only the
   CHECK(report.at("reaped") == "2");
 }
 
-TEST_CASE("blockAsyncSignals blocks all but the synchronous faults and un-ignores SIGCHLD") {
+TEST_CASE(
+    "blockAsyncSignals blocks all but the synchronous faults, ignores SIGPIPE, un-ignores "
+    "SIGCHLD") {
   const Report report = runIsolated([](Report& out) {
     signal(SIGCHLD, SIG_IGN);
     sigset_t before;
@@ -337,11 +339,15 @@ TEST_CASE("blockAsyncSignals blocks all but the synchronous faults and un-ignore
     struct sigaction chld {};
     sigaction(SIGCHLD, nullptr, &chld);
     out["sigchld default"] = chld.sa_handler == SIG_DFL ? "yes" : "no";
+    struct sigaction pipe {};
+    sigaction(SIGPIPE, nullptr, &pipe);
+    out["sigpipe ignored"] = pipe.sa_handler == SIG_IGN ? "yes" : "no";
   });
   CHECK(report.at("old has USR1 only") == "yes");
-  // SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGSEGV SIGSYS, in signal-number order.
-  CHECK(report.at("unblocked") == "4 5 6 7 8 11 31 ");
+  // SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGSEGV, SIGPIPE (ignored instead), SIGSYS.
+  CHECK(report.at("unblocked") == "4 5 6 7 8 11 13 31 ");
   CHECK(report.at("sigchld default") == "yes");
+  CHECK(report.at("sigpipe ignored") == "yes");
 }
 
 TEST_CASE("becomeSubreaperIfNeeded registers a process that is not PID 1") {
