@@ -24,7 +24,11 @@ std::string announcementValue(const std::string& registration, bool fresh) {
 
 bool announcementIsFresh(const std::string& value) {
   json doc = json::parse(value, nullptr, false);
-  return doc.is_object() && doc.value("fresh", false) == true;
+  // value("fresh", false) would throw on "fresh": 1, and anyone who can write the state prefix
+  // could end every starting node that way (found by fuzzing).
+  if (!doc.is_object()) return false;
+  const auto fresh = doc.find("fresh");
+  return fresh != doc.end() && fresh->is_boolean() && fresh->get<bool>();
 }
 
 std::string decisionValue(const std::vector<std::string>& masters) {

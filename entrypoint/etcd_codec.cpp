@@ -47,6 +47,12 @@ std::optional<int64_t> int64Field(const json& object, const char* name) {
   return std::nullopt;
 }
 
+// A boolean field; false when absent or of another type (json::value would throw then).
+bool boolField(const json& object, const char* name) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string stringField(const json& object, const char* name) {
   const auto it = object.find(name);
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -90,7 +96,7 @@ Result<V3WatchMessage> watchResult(const json& result) {
                                   : std::optional<int64_t>(0);
   if (!headerRevision) return malformed("watch answer", "bad header revision");
   V3WatchMessage message;
-  message.created = result.value("created", false);
+  message.created = boolField(result, "created");
   message.headerRevision = *headerRevision;
   const auto events = result.find("events");
   if (events == result.end()) return message;
@@ -134,7 +140,7 @@ bool flattenV2(const json& node, std::vector<KeyValue>& out) {
   if (!children->is_array()) return false;
   for (const auto& child : *children) {
     if (!child.is_object()) return false;
-    if (child.value("dir", false)) {
+    if (boolField(child, "dir")) {
       if (!flattenV2(child, out)) return false;
     } else if (auto key = stringField(child, "key"); !key.empty()) {
       // A node without a key names nothing: skipped (found by fuzzing).
@@ -417,7 +423,7 @@ Result<V3WatchMessage> v3ParseWatchMessage(std::string_view line) {
     return malformed("watch answer", "neither result nor error");
   }
   const json& result = unwrapResult(*parsed);
-  if (!result.value("canceled", false)) return watchResult(result);
+  if (!boolField(result, "canceled")) return watchResult(result);
   const auto compactRevision = int64Field(result, "compact_revision");
   if (compactRevision && *compactRevision > 0) {
     return Error{ErrorKind::Compacted,
@@ -485,14 +491,14 @@ Result<Listing> v2ParseListing(std::string_view body, int64_t etcdIndex) {
 Result<std::optional<std::string>> v2ParseValue(std::string_view body) {
   auto node = v2Node("v2 get", body);
   if (!node) return node.error();
-  if (node->value("dir", false)) return std::optional<std::string>();
+  if (boolField(*node, "dir")) return std::optional<std::string>();
   return std::optional<std::string>(stringField(*node, "value"));
 }
 
 Result<std::optional<Versioned>> v2ParseVersioned(std::string_view body) {
   auto node = v2Node("v2 get", body);
   if (!node) return node.error();
-  if (node->value("dir", false)) return std::optional<Versioned>();
+  if (boolField(*node, "dir")) return std::optional<Versioned>();
   const auto index = int64Field(*node, "modifiedIndex");
   if (!index) return malformed("v2 get", "no modifiedIndex");
   return std::optional<Versioned>(Versioned{stringField(*node, "value"), *index});

@@ -352,3 +352,10 @@ TEST_CASE("reset-bootstrap deletes an orphaned decision and refuses otherwise") 
     CHECK(store.has(keys.decision));
   }
 }
+
+TEST_CASE("an announcement whose fresh is not a boolean is not fresh, and nothing throws (found by "
+          "fuzzing)") {
+  CHECK_FALSE(announcementIsFresh(R"({"fresh":1})"));
+  CHECK_FALSE(announcementIsFresh(R"({"fresh":"true"})"));
+  CHECK(announcementIsFresh(R"({"fresh":true})"));
+}

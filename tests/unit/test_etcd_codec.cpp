@@ -394,3 +394,16 @@ TEST_CASE("a v2 listing node without a key is skipped (found by fuzzing)") {
   REQUIRE(listing->kvs.size() == 1);
   CHECK(listing->kvs[0].key == "/a/b");
 }
+
+TEST_CASE("boolean fields of another type are false, never an exception (found by fuzzing)") {
+  auto watch = codec::v3ParseWatchMessage(R"({"result":{"header":{"revision":"3"},"created":1}})");
+  REQUIRE(watch);
+  CHECK_FALSE(watch->created);
+  auto listing = codec::v2ParseListing(
+      R"({"action":"get","node":{"dir":true,"nodes":[{"key":"/a/b","dir":"yes","value":"v"}]}})",
+      3);
+  REQUIRE(listing);
+  CHECK(listing->kvs.size() == 1);
+  auto canceled = codec::v3ParseWatchMessage(R"({"result":{"canceled":"no","header":{}}})");
+  (void)canceled;  // any answer, no exception
+}
