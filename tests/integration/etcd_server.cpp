@@ -17,9 +17,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "etcd_codec.hpp"
 
 // The listener below needs Catch's reporter interfaces, which the header hides by default.
 #define CATCH_CONFIG_EXTERNAL_INTERFACES
@@ -303,6 +306,21 @@ HttpResponse EtcdServer::request(const std::string& method, const std::string& p
   raw.contentType = body.empty() ? std::string() : contentType;
   raw.timeout = std::chrono::seconds(5);
   return httpPerform(raw, clientTls());
+}
+
+std::vector<std::string> EtcdServer::keys(const std::string& prefix) const {
+  const std::string from = prefix.empty() ? std::string(1, '\0') : prefix;
+  const std::string end = prefix.empty() ? std::string(1, '\0') : codec::prefixRangeEnd(prefix);
+  const auto body = nlohmann::json{{"key", codec::base64Encode(from)},
+                                   {"range_end", codec::base64Encode(end)},
+                                   {"keys_only", true}};
+  const auto doc =
+      nlohmann::json::parse(request("POST", "/v3/kv/range", body.dump()).body, nullptr, false);
+  std::vector<std::string> found;
+  if (!doc.is_object()) return found;
+  for (const auto& kv : doc.value("kvs", nlohmann::json::array()))
+    found.push_back(codec::base64Decode(kv["key"].get<std::string>()).value_or("?"));
+  return found;
 }
 
 }  // namespace esetcd::testing

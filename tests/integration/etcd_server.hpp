@@ -94,6 +94,8 @@ class EtcdServer {
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "",
                        const std::string& contentType = "application/json") const;
+  // The v3 keys that start with `prefix` (every key when empty), read with request().
+  std::vector<std::string> keys(const std::string& prefix = "") const;
 
  private:
   void waitHealthy();

@@ -22,18 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Every key in etcd's v3 keyspace.
-std::vector<std::string> allKeys(const EtcdServer& etcd) {
-  auto body = nlohmann::json{{"key", esetcd::codec::base64Encode(std::string(1, '\0'))},
-                             {"range_end", esetcd::codec::base64Encode(std::string(1, '\0'))},
-                             {"keys_only", true}};
-  auto doc = nlohmann::json::parse(etcd.request("POST", "/v3/kv/range", body.dump()).body);
-  std::vector<std::string> keys;
-  for (const auto& kv : doc.value("kvs", nlohmann::json::array()))
-    keys.push_back(esetcd::codec::base64Decode(kv["key"].get<std::string>()).value_or("?"));
-  return keys;
-}
-
 // The names in a directory, without "." and "..".
 std::vector<std::string> dirEntries(const std::string& dir) {
   std::vector<std::string> names;
@@ -132,7 +120,7 @@ TEST_CASE("a reachable, empty etcd: sh -c 'exit 0' runs at once and etcd stays e
   EtcdServer etcd;
   auto node = startWith(dir, {"ETCD_ENDPOINTS=" + etcd.clientUrl()}, {"/bin/sh", "-c", "exit 0"});
   CHECK(node.waitExit(Millis(5000)) == 0);
-  CHECK(allKeys(etcd).empty());
+  CHECK(etcd.keys().empty());
 
   // The negative twin: with DISCOVERY=on the same command is a node that announces itself and
   // waits for the first bootstrap (three nodes by default) instead of running.
@@ -143,11 +131,11 @@ TEST_CASE("a reachable, empty etcd: sh -c 'exit 0' runs at once and etcd stays e
   std::string log = onDir.file("entrypoint.log");
   REQUIRE(sup_test::waitUntil(
       [&] { return logHas(log, "waiting for the cluster's first bootstrap"); }, Millis(5000)));
-  CHECK(allKeys(etcd) ==
+  CHECK(etcd.keys() ==
         std::vector<std::string>{"/es-etcd-entrypoint/services/elasticsearch/announce/127.0.0.11"});
   ::kill(on.pid(), SIGTERM);
   CHECK(on.waitExit(Millis(5000)) == 143);
-  CHECK(allKeys(etcd).empty());
+  CHECK(etcd.keys().empty());
 }
 
 namespace {

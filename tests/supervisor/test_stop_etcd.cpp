@@ -15,10 +15,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
-#include "etcd_codec.hpp"
 #include "etcd_server.hpp"
 #include "harness.hpp"
 
@@ -59,22 +58,6 @@ class BlackHole {
 long msSince(Clock::time_point start) {
   return static_cast<long>(
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-}
-
-std::vector<std::string> keysUnder(const EtcdServer& etcd, const std::string& prefix) {
-  const auto body = nlohmann::json{
-      {"key", esetcd::codec::base64Encode(prefix)},
-      {"range_end", esetcd::codec::base64Encode(esetcd::codec::prefixRangeEnd(prefix))},
-      {"keys_only", true}};
-  auto doc = nlohmann::json::parse(etcd.request("POST", "/v3/kv/range", body.dump()).body);
-  std::vector<std::string> keys;
-  for (const auto& kv : doc.value("kvs", nlohmann::json::array()))
-    keys.push_back(esetcd::codec::base64Decode(kv["key"].get<std::string>()).value_or("?"));
-  return keys;
-}
-
-std::vector<std::string> allKeys(const EtcdServer& etcd) {
-  return keysUnder(etcd, std::string(1, '\0'));
 }
 
 // The entrypoint's discovery settings for a node whose files live in `dir`.
@@ -125,27 +108,55 @@ Running startInit(std::vector<std::string> init, const std::vector<std::string>&
   return launch(inPidNamespace(init), options);
 }
 
+// One node under test: its files, the FIFO its command reports signals on, and the
+// entrypoint as PID 1 of a namespace, once start() ran.
+struct Node {
+  explicit Node(const std::string& endpoints)
+      : port(freeLoopbackPort()), signals(dir.file("signals")) {
+    options.output = dir.file("init.log");
+    options.env = nodeEnv(dir, endpoints, port);
+  }
+
+  // `probeArgs` go in front of the recording (e.g. "ignore TERM").
+  void start(const std::string& probeArgs = "") {
+    running.emplace(startInit(
+        {ENTRYPOINT_PATH},
+        healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready"), probeArgs),
+        options));
+  }
+  pid_t init() { return initHostPid(*running, Millis(10000)); }
+  bool commandReady(Millis timeout) {
+    return waitUntil([&] { return fileExists(dir.file("ready")); }, timeout);
+  }
+  bool logHas(const std::string& text) const {
+    return readFile(dir.file("init.log")).find(text) != std::string::npos;
+  }
+  void finish() {
+    writeFile(dir.file("ready.stop"), "");
+    running->waitExit(Millis(10000));
+  }
+
+  TempDir dir;
+  int port;
+  SignalPipe signals;
+  LaunchOptions options;
+  std::optional<Running> running;
+};
+
 }  // namespace
 
 TEST_CASE(
     "TERM reaches the command within 1.5 s with three frozen endpoints and a refresh in "
     "flight") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   EtcdServer etcd;
   BlackHole second, third;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, etcd.clientUrl() + "," + second.url() + "," + third.url(), port);
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready")), options);
-  const pid_t init = initHostPid(node, Millis(10000));
-  REQUIRE(waitUntil([&] { return fileExists(dir.file("ready")); }, Millis(10000)));
-  REQUIRE(waitUntil([&] { return keysUnder(etcd, kPrefix + "/").size() == 1; }, Millis(10000)));
+  Node node(etcd.clientUrl() + "," + second.url() + "," + third.url());
+  INFO("temp dir " << node.dir.path());
+  node.start();
+  const pid_t init = node.init();
+  REQUIRE(node.commandReady(Millis(10000)));
+  REQUIRE(waitUntil([&] { return etcd.keys(kPrefix + "/").size() == 1; }, Millis(10000)));
 
   // Every endpoint stops answering; within one HEALTH_INTERVAL a refresh is on its way into it
   // and holds the registrar (3 endpoints x ETCD_TIMEOUT 2 s).
@@ -153,145 +164,112 @@ TEST_CASE(
   std::this_thread::sleep_for(Millis(600));  // precondition only: a refresh now hangs
   const auto sent = Clock::now();
   REQUIRE(kill(init, SIGTERM) == 0);
-  const auto first = signals.next(Millis(20000));
+  const auto first = node.signals.next(Millis(20000));
   const long took = msSince(sent);
   WARN("es-etcd-entrypoint: TERM reached the command " << took << " ms after it was sent");
   REQUIRE(first == std::optional<std::string>("TERM"));
   CHECK(took < 1500);
-  writeFile(dir.file("ready.stop"), "");
-  CHECK(node.waitExit(Millis(10000)).has_value());
+  node.finish();
   etcd.thaw();
 
   // tini with the same command: it has no etcd to wait for and forwards at once.
-  SignalPipe tiniSignals(dir.file("tini-signals"));
-  Running tini = startInit({tiniPath()},
-                           healthyRecorder(freeLoopbackPort(), dir.file("state2"),
-                                           tiniSignals.path(), dir.file("ready2")),
-                           options);
+  TempDir dir;
+  SignalPipe tiniSignals(dir.file("signals"));
+  LaunchOptions options;
+  options.output = dir.file("tini.log");
+  Running tini = startInit(
+      {tiniPath()},
+      healthyRecorder(freeLoopbackPort(), dir.file("state"), tiniSignals.path(), dir.file("ready")),
+      options);
   const pid_t tiniInit = initHostPid(tini, Millis(10000));
-  REQUIRE(waitUntil([&] { return fileExists(dir.file("ready2")); }, Millis(10000)));
+  REQUIRE(waitUntil([&] { return fileExists(dir.file("ready")); }, Millis(10000)));
   const auto tiniSent = Clock::now();
   REQUIRE(kill(tiniInit, SIGTERM) == 0);
   REQUIRE(tiniSignals.next(Millis(5000)) == std::optional<std::string>("TERM"));
   WARN("tini: TERM reached the command " << msSince(tiniSent) << " ms after it was sent");
-  writeFile(dir.file("ready2.stop"), "");
+  writeFile(dir.file("ready.stop"), "");
   tini.waitExit(Millis(10000));
 }
 
 TEST_CASE("a command that ignores TERM is killed STOP_GRACE after the signal, etcd frozen") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   EtcdServer etcd;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, etcd.clientUrl(), port);
-  options.env.push_back("STOP_GRACE=2s");
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready"), "ignore TERM"),
-      options);
-  const pid_t init = initHostPid(node, Millis(10000));
-  REQUIRE(waitUntil([&] { return fileExists(dir.file("ready")); }, Millis(10000)));
-  REQUIRE(waitUntil([&] { return keysUnder(etcd, kPrefix + "/").size() == 1; }, Millis(10000)));
+  Node node(etcd.clientUrl());
+  INFO("temp dir " << node.dir.path());
+  node.options.env.push_back("STOP_GRACE=2s");
+  node.start("ignore TERM");
+  const pid_t init = node.init();
+  REQUIRE(node.commandReady(Millis(10000)));
+  REQUIRE(waitUntil([&] { return etcd.keys(kPrefix + "/").size() == 1; }, Millis(10000)));
   etcd.freeze();
   std::this_thread::sleep_for(Millis(600));  // precondition only: a refresh now hangs
   const auto sent = Clock::now();
   REQUIRE(kill(init, SIGTERM) == 0);
-  const auto code = node.waitExit(Millis(30000));
+  const auto code = node.running->waitExit(Millis(30000));
   const long took = msSince(sent);
   etcd.thaw();
   WARN("es-etcd-entrypoint: a TERM-ignoring command was killed "
        << took << " ms after TERM (STOP_GRACE 2 s)");
   CHECK(code == 128 + SIGKILL);
   CHECK(took >= 2000);
-  CHECK(took < 3000 + 1000);  // STOP_GRACE + STOP_DEREGISTER_TIMEOUT at most, plus 1 s
-  CHECK(sup_test::readFile(dir.file("init.log")).find("did not stop within STOP_GRACE") !=
-        std::string::npos);
+  CHECK(took < 3000 + 1000);  // STOP_DEREGISTER_TIMEOUT + STOP_GRACE, plus 1 s
+  CHECK(node.logHas("did not stop within STOP_GRACE"));
 }
 
 TEST_CASE("TERM during a start-up read ends the start at once: 143, no command, nothing written") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   EtcdServer etcd;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, etcd.clientUrl(), port);
-  options.env.push_back("ETCD_START_TIMEOUT=60s");
-  options.env.push_back("ETCD_TIMEOUT=8s");
+  Node node(etcd.clientUrl());
+  INFO("temp dir " << node.dir.path());
+  node.options.env.push_back("ETCD_START_TIMEOUT=60s");
+  node.options.env.push_back("ETCD_TIMEOUT=8s");
   etcd.freeze();  // the first listing hangs
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready")), options);
-  const pid_t init = initHostPid(node, Millis(10000));
-  // The start logs the node's identity right before its first etcd request.
-  REQUIRE(
-      waitUntil([&] { return readFile(dir.file("init.log")).find("roles:") != std::string::npos; },
-                Millis(10000)));
+  node.start();
+  const pid_t init = node.init();
+  // The start logs the node's roles right before its first etcd request.
+  REQUIRE(waitUntil([&] { return node.logHas("roles:"); }, Millis(10000)));
   std::this_thread::sleep_for(Millis(200));  // precondition only: the request is in flight
   const auto sent = Clock::now();
   REQUIRE(kill(init, SIGTERM) == 0);
-  const auto code = node.waitExit(Millis(30000));
+  const auto code = node.running->waitExit(Millis(30000));
   const long took = msSince(sent);
   WARN("es-etcd-entrypoint: TERM during a start-up read ended it after " << took << " ms");
   CHECK(code == 143);
   CHECK(took < 1000);
-  CHECK_FALSE(fileExists(dir.file("ready")));  // the command never ran
-  CHECK(readFile(dir.file("init.log")).find("started ") == std::string::npos);
+  CHECK_FALSE(node.commandReady(Millis(0)));  // the command never ran
+  CHECK_FALSE(node.logHas("started "));
   etcd.thaw();
-  CHECK(allKeys(etcd).empty());  // no announcement, no decision, nothing
+  CHECK(etcd.keys().empty());  // no announcement, no decision, nothing
 }
 
 TEST_CASE("ETCD_START_TIMEOUT is a hard bound: three black-holed endpoints, 1 s") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   BlackHole a, b, c;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, a.url() + "," + b.url() + "," + c.url(), port);
-  options.env.push_back("ETCD_START_TIMEOUT=1s");
+  Node node(a.url() + "," + b.url() + "," + c.url());
+  INFO("temp dir " << node.dir.path());
+  node.options.env.push_back("ETCD_START_TIMEOUT=1s");
   const auto launched = Clock::now();
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready")), options);
-  REQUIRE(waitUntil([&] { return fileExists(dir.file("ready")); }, Millis(20000)));
+  node.start();
+  REQUIRE(node.commandReady(Millis(20000)));
   const long took = msSince(launched);
   WARN("es-etcd-entrypoint: the command started " << took
                                                   << " ms after launch (ETCD_START_TIMEOUT 1 s, "
                                                      "3 endpoints x ETCD_TIMEOUT 2 s)");
   CHECK(took < 1500);
-  writeFile(dir.file("ready.stop"), "");
-  node.waitExit(Millis(10000));
+  node.finish();
 }
 
 TEST_CASE("a zombie left under PID 1 during start-up is reaped within 1 s") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   EtcdServer etcd;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, etcd.clientUrl(), port);
-  options.env.push_back("ETCD_START_TIMEOUT=60s");
-  options.env.push_back("ETCD_TIMEOUT=8s");
+  Node node(etcd.clientUrl());
+  INFO("temp dir " << node.dir.path());
+  node.options.env.push_back("ETCD_START_TIMEOUT=60s");
+  node.options.env.push_back("ETCD_TIMEOUT=8s");
   etcd.freeze();  // the start waits in its first listing
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready")), options);
-  const pid_t init = initHostPid(node, Millis(10000));
-  REQUIRE(
-      waitUntil([&] { return readFile(dir.file("init.log")).find("roles:") != std::string::npos; },
-                Millis(10000)));
+  node.start();
+  const pid_t init = node.init();
+  REQUIRE(waitUntil([&] { return node.logHas("roles:"); }, Millis(10000)));
   // A process in the namespace leaves an orphan that exits at once: PID 1 inherits a zombie.
   Running orphanMaker =
       launch({"nsenter", "-t", std::to_string(init), "-p", "--", "/bin/sh", "-c", "true & exit 0"});
@@ -307,9 +285,9 @@ TEST_CASE("a zombie left under PID 1 during start-up is reaped within 1 s") {
   WARN("es-etcd-entrypoint: zombie under PID 1 during start-up gone after " << msSince(left)
                                                                             << " ms");
   CHECK(reaped);
-  CHECK_FALSE(fileExists(dir.file("ready")));  // still starting: the reaping was the guard's
+  CHECK_FALSE(node.commandReady(Millis(0)));  // still starting: the reaping was the guard's
   REQUIRE(kill(init, SIGTERM) == 0);
-  CHECK(node.waitExit(Millis(5000)) == 143);
+  CHECK(node.running->waitExit(Millis(5000)) == 143);
   etcd.thaw();
 }
 
@@ -351,21 +329,14 @@ TEST_CASE("PID 1's own SIGPIPE (stderr without a reader) is never forwarded") {
 
 TEST_CASE("a black-holed first endpoint costs one timeout per process, not per connection") {
   requirePidNamespaces();
-  TempDir dir;
-  INFO("temp dir " << dir.path());
   EtcdServer etcd;
   BlackHole hole;
-  const int port = freeLoopbackPort();
-  SignalPipe signals(dir.file("signals"));
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = nodeEnv(dir, hole.url() + "," + etcd.clientUrl(), port);
-  options.env.push_back("ETCD_TIMEOUT=1s");
+  Node node(hole.url() + "," + etcd.clientUrl());
+  INFO("temp dir " << node.dir.path());
+  node.options.env.push_back("ETCD_TIMEOUT=1s");
   const auto launched = Clock::now();
-  Running node = startInit(
-      {ENTRYPOINT_PATH},
-      healthyRecorder(port, dir.file("state"), signals.path(), dir.file("ready")), options);
-  REQUIRE(waitUntil([&] { return keysUnder(etcd, kPrefix + "/").size() == 1; }, Millis(20000)));
+  node.start();
+  REQUIRE(waitUntil([&] { return etcd.keys(kPrefix + "/").size() == 1; }, Millis(20000)));
   const long took = msSince(launched);
   WARN("es-etcd-entrypoint: registered " << took
                                          << " ms after launch with a black-holed first endpoint "
@@ -373,6 +344,5 @@ TEST_CASE("a black-holed first endpoint costs one timeout per process, not per c
   // One timeout (the first listing) plus the start and a couple of probes; a timeout per
   // connection (listing, registration, watch) would be 3 s and more.
   CHECK(took < 1000 + 1200);
-  writeFile(dir.file("ready.stop"), "");
-  node.waitExit(Millis(10000));
+  node.finish();
 }
