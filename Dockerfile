@@ -52,12 +52,17 @@ LABEL org.opencontainers.image.title="es-etcd-entrypoint" \
       org.opencontainers.image.description="Elasticsearch that finds its peers in etcd and registers itself there while healthy" \
       es-etcd-entrypoint.base-image="${ES_IMAGE}"
 COPY --from=build /out/es-etcd-entrypoint /usr/local/bin/es-etcd-entrypoint
-# Same user as the official image (uid 1000, gid 0): PID 1 runs Elasticsearch directly, without
-# changing users, and writes unicast_hosts.txt into its config directory.
+# The official Elasticsearch image's user (uid 1000, gid 0): PID 1 runs the node directly, without
+# changing users, and writes unicast_hosts.txt into its config directory. The official OpenSearch
+# image runs as uid 1000 with its own group 1000, which owns its home; uid 1000 owns it either
+# way, and group 0 lets mounted certificates readable by group root (scripts/certs.sh) be read on
+# both.
 USER 1000:0
-# Replaces ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"]. With no command the
-# entrypoint starts `/usr/local/bin/docker-entrypoint.sh eswrapper` itself, so the official
-# script still handles env-var settings, *_FILE secrets and the keystore. CMD must be empty:
-# the base's ["eswrapper"] would otherwise be taken as the command to run.
+# Replaces ["/bin/tini", "--", "/usr/local/bin/docker-entrypoint.sh"] (Elasticsearch) and
+# ["./opensearch-docker-entrypoint.sh"] (OpenSearch). With no command the entrypoint starts the
+# image's script itself (`/usr/local/bin/docker-entrypoint.sh eswrapper`, or
+# `/usr/share/opensearch/opensearch-docker-entrypoint.sh opensearch`), so it still handles env-var
+# settings, *_FILE secrets, the keystore and OpenSearch's security switches. CMD must be empty:
+# the base's ["eswrapper"] or ["opensearch"] would otherwise be taken as the command to run.
 ENTRYPOINT ["/usr/local/bin/es-etcd-entrypoint"]
 CMD []

@@ -275,6 +275,9 @@ int run(const Config& c) {
   CommandClass command = classifyCommand(c.command);
   DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
   logInfo(choice.line);
+  // The installation matters to a start of the node only: a shell or a tool runs in any image.
+  if (choice.discover || command.appendToDefault)
+    logInfo("layout: home " + c.esHome + " (" + c.layoutReason + "), config " + c.esPathConf);
   if (!choice.discover) return superviseOnly(c, command);
   Plan plan;
   auto errors = resolvePlan(c, command, plan);
@@ -402,7 +405,7 @@ int resetBootstrapCommand(const Config& c) {
 
 int runApp(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  ConfigOutcome parsed = parseConfig(args, currentEnvironment(), readWholeFile);
+  ConfigOutcome parsed = parseConfig(args, currentEnvironment(), readWholeFile, pathExists);
   if (!parsed.errors.empty()) return usageError(parsed.errors);
   const Config& c = parsed.config;
   if (c.showHelp) {

@@ -14,9 +14,6 @@
 
 namespace esetcd {
 
-// The official images' start script: with no command, the entrypoint runs it with "eswrapper".
-inline constexpr const char* kImageStartScript = "/usr/local/bin/docker-entrypoint.sh";
-
 struct CommandClass {
   bool startsNode = false;       // the command starts Elasticsearch or OpenSearch
   bool appendToDefault = false;  // empty, or options only: they follow the image's start command

@@ -244,14 +244,16 @@ const std::vector<Setting>& settings() {
          c.version = v;
          return std::string();
        }},
-      {"ES_HOME", "/usr/share/elasticsearch", nullptr, "Installation directory.",
+      {"ES_HOME", "", "detected",
+       "Installation directory (OPENSEARCH_HOME is read too); default: /usr/share/elasticsearch "
+       "or, in an image without it, /usr/share/opensearch.",
        [](Config& c, const std::string& v) {
          if (v.empty() || v[0] != '/') return std::string("must be an absolute path");
          c.esHome = v;
          return std::string();
        }},
       {"ES_PATH_CONF", "", "<ES_HOME>/config",
-       "Config directory; unicast_hosts.txt is written here.",
+       "Config directory (OPENSEARCH_PATH_CONF is read too); unicast_hosts.txt is written here.",
        [](Config& c, const std::string& v) {
          c.esPathConf = v;
          return std::string();
@@ -418,6 +420,16 @@ const std::vector<std::pair<std::string, std::string>>& officialAliases() {
       {"http.port", "ES_HTTP_PORT"},
       {"transport.port", "ES_TRANSPORT_PORT"},
       {"transport.publish_port", "ES_TRANSPORT_PUBLISH_PORT"},
+  };
+  return aliases;
+}
+
+// The official OpenSearch image's names for the home and the config directory (its start
+// script and tools read them): read as ours, which win when both are set.
+const std::vector<std::pair<std::string, std::string>>& openSearchAliases() {
+  static const std::vector<std::pair<std::string, std::string>> aliases = {
+      {"OPENSEARCH_HOME", "ES_HOME"},
+      {"OPENSEARCH_PATH_CONF", "ES_PATH_CONF"},
   };
   return aliases;
 }
@@ -633,8 +645,8 @@ std::string decodeEsSettingName(const std::string& envName) {
   return out;
 }
 
-ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
-                          FileReader readFile) {
+ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env, FileReader readFile,
+                          const PathTest& exists) {
   ConfigOutcome out;
   Config& c = out.config;
   std::map<std::string, std::string> flags;
@@ -655,10 +667,25 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
     for (const auto& form : {name, name + "_FILE"})
       if (env.count(form)) c.secretEnv.push_back(form);
   }
+  // Where each value given came from: our variable, the official OpenSearch image's name for it,
+  // or the flag.
+  std::map<std::string, std::string> givenBy;
+  for (const auto& [theirs, ours] : openSearchAliases()) {
+    if (auto it = env.find(theirs); it != env.end()) {
+      chosen[ours] = it->second;
+      givenBy[ours] = theirs;
+    }
+  }
   for (const auto& s : settings()) {
     // A secret's env form was taken above, with its _FILE twin.
-    if (auto it = env.find(s.env); it != env.end() && !isSecret(s.env)) chosen[s.env] = it->second;
-    if (auto it = flags.find(flagFor(s.env)); it != flags.end()) chosen[s.env] = it->second;
+    if (auto it = env.find(s.env); it != env.end() && !isSecret(s.env)) {
+      chosen[s.env] = it->second;
+      givenBy[s.env] = s.env;
+    }
+    if (auto it = flags.find(flagFor(s.env)); it != flags.end()) {
+      chosen[s.env] = it->second;
+      givenBy[s.env] = "--" + flagFor(s.env);
+    }
   }
   for (const auto& s : settings()) {
     auto it = chosen.find(s.env);
@@ -669,7 +696,20 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
     if (why.empty()) continue;
     // Never echo a secret back, even in an error.
     std::string shown = isSecret(s.env) ? "***" : it->second;
-    out.errors.push_back(describe(s.env, shown) + ": " + why);
+    auto alias = givenBy.find(s.env);
+    if (alias != givenBy.end() && alias->second != s.env && alias->second[0] != '-')
+      out.errors.push_back(alias->second + " (read as " + s.env + ") = \"" + printableText(shown) +
+                           "\": " + why);
+    else
+      out.errors.push_back(describe(s.env, shown) + ": " + why);
+  }
+  if (c.esHome.empty()) {
+    HomeChoice home = detectHome(exists);
+    c.esHome = home.home;
+    c.layoutReason = home.reason;
+  } else {
+    c.esHomeFrom = givenBy["ES_HOME"];
+    c.layoutReason = "set by " + c.esHomeFrom;
   }
   addDerivedDefaults(c);
   if (out.errors.empty()) crossCheck(c, out.errors);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "http.hpp"
+#include "layout.hpp"
 #include "log.hpp"
 
 namespace esetcd {
@@ -43,7 +44,9 @@ struct Config {
   std::string clusterName;   // empty: leave Elasticsearch's default
   std::string distribution;  // auto | elasticsearch | opensearch
   std::string version;       // empty: detected from ES_HOME/lib
-  std::string esHome;
+  std::string esHome;        // set, or detected from the image (layout.hpp)
+  std::string esHomeFrom;    // ES_HOME, OPENSEARCH_HOME or --es-home; empty: detected
+  std::string layoutReason;  // for the log: why this home
   std::string esPathConf;
   std::string esPathData;  // Elasticsearch's data directory: empty means a brand-new node
   std::string stateDir;    // where the last peer list is cached
@@ -95,10 +98,11 @@ struct ConfigOutcome {
 };
 
 // Parses argv (without argv[0]) and the environment. Never exits, never does I/O except reading
-// the *_FILE secret files named in the environment (`readFile` is injected for tests).
+// the *_FILE secret files named in the environment and, when neither ES_HOME nor OPENSEARCH_HOME
+// is set, asking whether the image's homes exist (layout.hpp); both are injected for tests.
 using FileReader = std::string (*)(const std::string& path, bool& ok);
-ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env,
-                          FileReader readFile);
+ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env, FileReader readFile,
+                          const PathTest& exists);
 
 // The --help text: usage, every setting with its env name, flag and default, and exit codes.
 std::string helpText();

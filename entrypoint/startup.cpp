@@ -28,11 +28,26 @@ std::vector<std::string> listDirectory(const std::string& dir) {
   return names;
 }
 
+// What is wrong with the home when something must be found in it, or "": named by the setting
+// that gave it, or, when none did, by the homes that were looked for.
+std::string homeProblem(const Config& c) {
+  if (c.esHomeFrom.empty()) {
+    if (pathExists(c.esHome)) return "";
+    return "ES_HOME (--es-home) is not set and " + c.layoutReason +
+           ": set ES_HOME to the node's installation directory";
+  }
+  if (pathExists(c.esHome)) return "";
+  return c.esHomeFrom + " = \"" + c.esHome + "\": no such directory";
+}
+
 std::string resolveFlavor(const Config& c, Flavor& flavor) {
   auto detected = detectFlavor(listDirectory(c.esHome + "/lib"), c.distribution);
   if (c.version.empty()) {
+    if (std::string why = homeProblem(c); !why.empty())
+      return why + " (ES_VERSION is not set, so the version is read from its lib/)";
     if (!detected) {
-      return "ES_VERSION is not set and ES_HOME (--es-home) = \"" + c.esHome +
+      return "ES_VERSION is not set and " + (c.esHomeFrom.empty() ? "ES_HOME" : c.esHomeFrom) +
+             " = \"" + c.esHome +
              "\" has no lib/elasticsearch-<version>.jar or lib/opensearch-<version>.jar; set "
              "ES_VERSION";
     }
@@ -49,11 +64,19 @@ std::string resolveFlavor(const Config& c, Flavor& flavor) {
   return "";
 }
 
-// The image's own start command: the official entrypoint script when there is one (it applies
-// the image's env conventions, *_FILE secrets and the keystore), else the start script.
+// The image's own start command: the official start script when there is one (it applies the
+// image's env conventions, *_FILE secrets, the keystore, OpenSearch's security switches), else
+// the node's own start script.
 std::vector<std::string> defaultCommand(const Config& c, const Flavor& flavor) {
-  if (isExecutable(kImageStartScript)) return {kImageStartScript, "eswrapper"};
+  std::vector<std::string> argv = imageStartCommand(c.esHome, isExecutable);
+  if (!argv.empty()) return argv;
   return {c.esHome + "/" + startScript(flavor)};
+}
+
+// Whether the command is the node's bin/ script in the home: the default start command (or
+// options only) in an image without a start script of its own.
+bool needsHomeToStart(const Config& c, const CommandClass& command) {
+  return command.appendToDefault && imageStartCommand(c.esHome, isExecutable).empty();
 }
 
 // The command as given, or the image's start command followed by the options given.
@@ -85,17 +108,14 @@ NodeApi resolveProbe(const Config& c, const Plan& plan, const NodeSettingSources
 
 }  // namespace
 
-bool isExecutable(const std::string& path) {
-  return access(path.c_str(), X_OK) == 0;
-}
-
 std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
                                            std::vector<std::string>& errors) {
   Flavor flavor;
   // The flavor only names the start script, and only when the image has no start script of its
   // own: a tool run in some other image must not need an Elasticsearch installation.
-  if (command.appendToDefault && !isExecutable(kImageStartScript)) {
+  if (needsHomeToStart(c, command)) {
     std::string why = resolveFlavor(c, flavor);
+    if (why.empty()) why = homeProblem(c);
     if (!why.empty()) errors.push_back(why);
   }
   return commandFor(c, command, flavor);
@@ -104,6 +124,7 @@ std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& 
 std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan) {
   std::vector<std::string> errors;
   std::string why = resolveFlavor(c, plan.flavor);
+  if (why.empty() && needsHomeToStart(c, command)) why = homeProblem(c);
   if (!why.empty()) errors.push_back(why);
   std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
   plan.self.publishHost = host;

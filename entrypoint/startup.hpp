@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "etcd.hpp"
 #include "flavor.hpp"
+#include "layout.hpp"
 #include "monitor.hpp"
 #include "node_api.hpp"
 #include "peers.hpp"
@@ -81,7 +82,5 @@ Result<size_t> countV2Registrations(const Config& c);
 
 // The seeds from etcd's peers, or else from the cache file (logged either way).
 std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan);
-
-bool isExecutable(const std::string& path);
 
 }  // namespace esetcd

@@ -193,8 +193,18 @@ tag_major() {
   if default_search_targets | grep -qx "$1:$2"; then docker tag "$P/$1:$2" "$P/$1:${2%%.*}"; fi
 }
 
+# search_files FLAVOR — the Dockerfile and the start script of a stand-in: Elasticsearch's with
+# /usr/local/bin/docker-entrypoint.sh, OpenSearch's laid out as the official OpenSearch image.
+search_files() {
+  if [[ $1 == opensearch ]]; then
+    printf '%s\n' "$IMAGES_DIR/opensearch.Dockerfile" "$IMAGES_DIR/opensearch-docker-entrypoint.sh"
+  else
+    printf '%s\n' "$IMAGES_DIR/search.Dockerfile" "$IMAGES_DIR/docker-entrypoint.sh"
+  fi
+}
+
 build_search() {
-  local flavor=$1 version=$2 image="$P/$1:$2" zip jdk='' java_pkg='' java_dir hash ctx
+  local flavor=$1 version=$2 image="$P/$1:$2" zip jdk='' java_pkg='' java_dir hash ctx files
   if needs_java21 "$flavor" "$version"; then
     # The image uses the host's apt sources, so the host's candidate tells. (`apt-cache show`
     # succeeds for names that are only referenced by other packages: ask for a candidate.)
@@ -207,9 +217,10 @@ build_search() {
     java_pkg=openjdk-17-jre-headless java_dir=/usr/lib/jvm/java-17-openjdk-amd64
   fi
   zip=$("$ESETCD_ROOT/scripts/fetch-dist.sh" "$flavor" "$version" | tail -n 1)
+  mapfile -t files < <(search_files "$flavor")
   hash=$({
     debian_id
-    cat "$IMAGES_DIR/search.Dockerfile" "$IMAGES_DIR/docker-entrypoint.sh"
+    cat "${files[@]}"
     declare -f settings_for
     printf '%s\n' "$flavor" "$version" "$java_pkg" "$java_dir" "$(stat -c %s "$zip")"
     [[ -z $jdk ]] || printf '%s\n' "$jdk" "$(cat "$jdk/release")"
@@ -234,9 +245,9 @@ build_search() {
   chmod -R g=u "$ctx/home"
   # Hard links when possible: the JDK is ~300 MB and docker tars the context anyway.
   [[ -z $jdk ]] || cp -al "$jdk/." "$ctx/jdk/" 2>/dev/null || cp -a "$jdk/." "$ctx/jdk/"
-  install -m 0755 "$IMAGES_DIR/docker-entrypoint.sh" "$ctx/docker-entrypoint.sh"
-  docker_build "$flavor-$version" "$image" "$ctx" "$IMAGES_DIR/search.Dockerfile" \
-    --build-arg BASE_IMAGE="$DEBIAN_IMAGE" --build-arg FLAVOR="$flavor" \
+  install -m 0755 "${files[1]}" "$ctx/$(basename "${files[1]}")"
+  docker_build "$flavor-$version" "$image" "$ctx" "${files[0]}" \
+    --build-arg BASE_IMAGE="$DEBIAN_IMAGE" \
     --build-arg JAVA_PACKAGE="$java_pkg" --build-arg JAVA_DIR="$java_dir" \
     --label "$INPUTS_LABEL=$hash" --label "org.opencontainers.image.version=$version" \
     --label "es-etcd-entrypoint.flavor=$flavor"
@@ -270,7 +281,8 @@ smoke() {
     # 503 until the plugin has created its security index.
     want='^200$'
   fi
-  cid=$(docker run -d -e discovery.type=single-node -e ES_JAVA_OPTS="-Xms256m -Xmx256m" "${run[@]}" "$image")
+  cid=$(docker run -d -e discovery.type=single-node -e ES_JAVA_OPTS="-Xms256m -Xmx256m" \
+    -e OPENSEARCH_JAVA_OPTS="-Xms256m -Xmx256m" "${run[@]}" "$image")
   # shellcheck disable=SC2064 # expand now: $cid is local
   trap "docker rm -f '$cid' >/dev/null 2>&1" EXIT
   deadline=$((SECONDS + SMOKE_TIMEOUT))

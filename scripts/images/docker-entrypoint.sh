@@ -1,10 +1,11 @@
 #!/bin/bash
-# /usr/local/bin/docker-entrypoint.sh of the local Elasticsearch/OpenSearch stand-in images.
+# /usr/local/bin/docker-entrypoint.sh of the local Elasticsearch stand-in image (OpenSearch's
+# stand-in has its own, opensearch-docker-entrypoint.sh, as the official OpenSearch image).
 #
 # Contract (the part of the official image's entrypoint that es-etcd-entrypoint relies on):
-#   docker-entrypoint.sh [eswrapper|elasticsearch|opensearch|<path>/bin/<those>] [ARGS...]
+#   docker-entrypoint.sh [eswrapper|elasticsearch|<path>/bin/elasticsearch] [ARGS...]
 #     drops that first word, turns settings given as environment variables into -E options, and
-#     execs bin/elasticsearch (or bin/opensearch) ARGS... -E...; no arguments at all is the same.
+#     execs bin/elasticsearch ARGS... -E...; no arguments at all is the same.
 #   docker-entrypoint.sh OTHER [ARGS...]   execs OTHER ARGS... unchanged (e.g. bash).
 # Environment variables that become settings (as bin/elasticsearch-env does in the official
 # image, ES 7.6+; the integ-test-zip distributions here are of type "zip", where it does not):
@@ -15,11 +16,6 @@
 # Secrets: ELASTIC_PASSWORD_FILE / KEYSTORE_PASSWORD_FILE via the distribution's own
 # bin/*-env-from-file (mode 400/600 required), and ELASTIC_PASSWORD seeds bootstrap.password in
 # the keystore as the official image does.
-# OpenSearch's security plugin, when installed (the -security stand-in; the official image always
-# has it), as the official opensearch-docker-entrypoint.sh treats it: the plugin's demo
-# configuration (demo certificates, admin password from OPENSEARCH_INITIAL_ADMIN_PASSWORD) is
-# installed unless DISABLE_INSTALL_DEMO_CONFIG=true, and DISABLE_SECURITY_PLUGIN=true switches
-# the plugin off.
 set -euo pipefail
 
 # Files created by the server stay group-writable: the image runs as uid 1000, gid 0, and an
@@ -28,18 +24,10 @@ umask 0002
 
 home=/usr/share/elasticsearch
 cd "$home"
-if [[ -x bin/opensearch ]]; then
-  flavor=opensearch
-  # Tests written for Elasticsearch pass ES_JAVA_OPTS; OpenSearch only reads its own variable.
-  if [[ -z ${OPENSEARCH_JAVA_OPTS:-} && -n ${ES_JAVA_OPTS:-} ]]; then
-    export OPENSEARCH_JAVA_OPTS=$ES_JAVA_OPTS
-  fi
-else
-  flavor=elasticsearch
-fi
+flavor=elasticsearch
 
 case ${1:-eswrapper} in
-  eswrapper | elasticsearch | opensearch | */bin/elasticsearch | */bin/opensearch)
+  eswrapper | elasticsearch | */bin/elasticsearch)
     (($# > 0)) && shift
     ;;
   *) exec "$@" ;;
@@ -61,18 +49,9 @@ if [[ -n ${ELASTIC_PASSWORD:-} && -x bin/elasticsearch-keystore ]]; then
 fi
 
 settings=()
-if [[ $flavor == opensearch && -d plugins/opensearch-security ]]; then
-  if [[ ${DISABLE_INSTALL_DEMO_CONFIG:-} != true ]]; then
-    # -s: a configuration already in opensearch.yml (a restart) is left alone.
-    bash plugins/opensearch-security/tools/install_demo_configuration.sh -y -i -s
-  fi
-  if [[ ${DISABLE_SECURITY_PLUGIN:-} == true ]]; then
-    settings+=(-Eplugins.security.disabled=true)
-  fi
-fi
 # A distribution of type "docker" translates the variables itself; doing it twice would pass every
 # setting twice, which Elasticsearch rejects.
-if ! grep -qE '^(ES|OPENSEARCH)_DISTRIBUTION_TYPE=docker' "bin/$flavor-env"; then
+if ! grep -qE '^ES_DISTRIBUTION_TYPE=docker' "bin/$flavor-env"; then
   # env -0: values may contain newlines; names with dots are not shell variables, so the
   # environment has to be read this way rather than through compgen -e.
   while IFS= read -r -d '' entry; do

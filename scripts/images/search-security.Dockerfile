@@ -5,10 +5,10 @@
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 
-COPY --chown=1000:0 opensearch-security.zip /tmp/opensearch-security.zip
+COPY --chown=1000:1000 opensearch-security.zip /tmp/opensearch-security.zip
 # --batch grants the extra Java permissions the plugin asks for without a prompt. The plugin's
-# default configuration lands in config/opensearch-security/; g=u as for the rest of the home
-# directory, so that any uid in group 0 can run it.
+# default configuration lands in config/opensearch-security/; its tools are 750, as the official
+# image's build leaves them.
 RUN bin/opensearch-plugin install --batch file:///tmp/opensearch-security.zip \
  && rm /tmp/opensearch-security.zip \
- && chmod -R g=u config plugins/opensearch-security
+ && chmod 750 plugins/opensearch-security/tools/*

@@ -1,8 +1,8 @@
-# Local stand-in for the official Elasticsearch / OpenSearch image, built by scripts/base-images.sh
-# from the integ-test-zip on Maven Central (no image registry is reachable here). Same layout and
-# contract as the official image for what es-etcd-entrypoint uses: home /usr/share/elasticsearch
-# (OpenSearch: /usr/share/opensearch, with /usr/share/elasticsearch as a symlink), uid 1000 gid 0,
-# tini + /usr/local/bin/docker-entrypoint.sh, CMD eswrapper.
+# Local stand-in for the official Elasticsearch image, built by scripts/base-images.sh from the
+# integ-test-zip on Maven Central (no image registry is reachable here). Same layout and contract
+# as the official image for what es-etcd-entrypoint uses: home /usr/share/elasticsearch, uid 1000
+# gid 0, tini + /usr/local/bin/docker-entrypoint.sh, CMD eswrapper. OpenSearch's stand-in, laid
+# out as its own official image, is opensearch.Dockerfile.
 #
 # Build context (prepared by base-images.sh): home/ = the unpacked distribution with its config,
 # jdk/ = a JDK copied from the host when Debian bookworm has none new enough (empty otherwise),
@@ -10,8 +10,8 @@
 ARG BASE_IMAGE=es-etcd-entrypoint/debian:bookworm
 FROM ${BASE_IMAGE}
 
-# elasticsearch or opensearch
-ARG FLAVOR
+# elasticsearch (the name of the user, the home and the start script)
+ARG FLAVOR=elasticsearch
 # Debian JRE package to install, or empty when jdk/ carries the JDK.
 ARG JAVA_PACKAGE=
 # Where the JDK ends up: /usr/lib/jvm/java-17-openjdk-amd64 for Debian's, /opt/java/openjdk for
@@ -33,12 +33,10 @@ RUN groupadd --gid 1000 ${FLAVOR} \
  && useradd --uid 1000 --gid 1000 --groups 0 --no-create-home \
       --home-dir /usr/share/${FLAVOR} --shell /bin/bash ${FLAVOR}
 COPY --chown=1000:0 home/ /usr/share/${FLAVOR}/
-RUN if [ "${FLAVOR}" != elasticsearch ]; then ln -s /usr/share/${FLAVOR} /usr/share/elasticsearch; fi
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 
-# Each distribution reads only its own variable (ES 8 warns when JAVA_HOME is set: not set here).
+# ES 8 warns when JAVA_HOME is set: not set here.
 ENV ES_JAVA_HOME=${JAVA_DIR} \
-    OPENSEARCH_JAVA_HOME=${JAVA_DIR} \
     PATH=/usr/share/${FLAVOR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /usr/share/${FLAVOR}
 USER 1000:0

@@ -123,7 +123,10 @@ e2e_init() {
   PREFIX=/e2e/$RUN/es
   STATE=/es-etcd-entrypoint$PREFIX
   CLUSTER_NAME=e2e-${RUN##*-}
-  DATA_DIR=/usr/share/$FLAVOR/data # the real directory (OpenSearch's image links elasticsearch there)
+  # The node's home: /usr/share/elasticsearch, or /usr/share/opensearch (the OpenSearch image has
+  # no /usr/share/elasticsearch).
+  HOME_DIR=/usr/share/$FLAVOR
+  DATA_DIR=$HOME_DIR/data
   if [[ $FLAVOR == opensearch ]]; then MASTERS_SETTING=cluster.initial_cluster_manager_nodes; else MASTERS_SETTING=cluster.initial_master_nodes; fi
   note "$TEST_NAME: $FLAVOR $VERSION, run $RUN, work dir $T"
 
@@ -365,7 +368,7 @@ wrong_password_timing() { printf '%s\n' -e HEALTH_TIMEOUT=5s -e ETCD_TTL=15; }
 
 # secure_node_opts N — `docker run` options of a secured node, one per line.
 secure_node_opts() {
-  local n=$1 name conf=/usr/share/$FLAVOR/config
+  local n=$1 name conf=$HOME_DIR/config
   name=$(node_name "$n")
   printf '%s\n' -v "$CERTS:$conf/certs:ro" -v "$SECRETS:/run/secrets:ro" \
     -e "ES_HEALTH_CA_FILE=$conf/certs/ca.crt"
@@ -436,11 +439,14 @@ start_node() {
     -e HEALTH_TIMEOUT="${E2E_HEALTH_TIMEOUT}s" \
     -e HEALTH_FAILURES="$E2E_FAILURES" \
     -e STOP_GRACE="${E2E_STOP_GRACE}s" \
-    -e ES_JAVA_OPTS="-Xms256m -Xmx256m" \
+    -e "$(java_opts_var)=-Xms256m -Xmx256m" \
     "${sec[@]}" \
     "$@" \
     "$IMAGE" >/dev/null || fail "docker run of node $n failed"
 }
+
+# java_opts_var — the variable the distribution reads JVM options from (OpenSearch ignores ES's).
+java_opts_var() { if [[ $FLAVOR == opensearch ]]; then echo OPENSEARCH_JAVA_OPTS; else echo ES_JAVA_OPTS; fi; }
 
 # security_opts N — node N's security options for `docker run`, one per line. Without
 # e2e_secure: the explicit opt-outs, since the images (official and stand-in alike) ship with
@@ -529,7 +535,7 @@ formed() {
   all_of has_nodes $(($# + E2E_UNREGISTERED)) "$@" && registered_all "$@" && registration_count_is $#
 }
 
-seed_file() { docker exec "$(cname "$1")" cat /usr/share/elasticsearch/config/unicast_hosts.txt; }
+seed_file() { docker exec "$(cname "$1")" cat "$HOME_DIR/config/unicast_hosts.txt"; }
 seed_file_lists() { seed_file "$1" | grep -qx "$2:9300"; }
 seed_file_lacks() { ! seed_file "$1" | grep -qx "$2:9300"; }
 

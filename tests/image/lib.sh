@@ -132,14 +132,16 @@ static_binary() {
     { cat "$T/build-static.err" >&2; fail "scripts/build-static.sh failed"; }
 }
 
-# image_under_test — ensures the engine, the stand-in bases (etcd too) and our image (all
-# cached); prints the image name.
+# image_under_test [BUILD-IMAGE-ARGUMENT...] — ensures the engine, the stand-in bases (etcd too)
+# and our image (all cached); prints the image name. The arguments go to scripts/build-image.sh
+# after --local (default: the Elasticsearch version under test).
 image_under_test() {
-  local img
+  local img args=("$@")
+  ((${#args[@]})) || args=("$ES_VERSION_UNDER_TEST")
   "$ESETCD_ROOT/scripts/base-images.sh" etcd >/dev/null 2>"$T/base-images.err" ||
     { tail -n 40 "$T/base-images.err" >&2; fail "scripts/base-images.sh etcd failed"; }
-  img=$("$ESETCD_ROOT/scripts/build-image.sh" --local "$ES_VERSION_UNDER_TEST" 2>"$T/build-image.err" |
-    tail -n 1) || { tail -n 40 "$T/build-image.err" >&2; fail "scripts/build-image.sh failed"; }
+  img=$("$ESETCD_ROOT/scripts/build-image.sh" --local "${args[@]}" 2>"$T/build-image.err" |
+    tail -n 1) || { tail -n 40 "$T/build-image.err" >&2; fail "scripts/build-image.sh ${args[*]} failed"; }
   if [[ -z $img ]] || ! docker image inspect "$img" >/dev/null 2>&1; then
     fail "no image from scripts/build-image.sh"
   fi

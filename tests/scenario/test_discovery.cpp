@@ -244,3 +244,47 @@ TEST_CASE("LOG_FORMAT=json: every line of ours is one JSON object, the child's p
   CHECK(sawSkipped);
   CHECK(sawSeeds);
 }
+
+TEST_CASE("a start of the node in a missing home: exit 2 naming the setting, nothing started") {
+  // With ES_VERSION the version needs no lib/, but the start command is still the home's.
+  for (const auto& extra : {std::vector<std::string>{}, {"ES_VERSION=8.15.0"}}) {
+    sup_test::TempDir dir;
+    auto node = startWith(dir, extra, {});
+    CHECK(node.waitExit(Millis(5000)) == 2);
+    std::string log = dir.file("entrypoint.log");
+    INFO("entrypoint log:\n" << sup_test::readFile(log));
+    CHECK(logHas(log, "ES_HOME = \"" + dir.file("no-such-home") + "\": no such directory"));
+    CHECK_FALSE(logHas(log, "cannot read peers"));
+  }
+}
+
+TEST_CASE("the OpenSearch layout: no command runs the home's start script with our settings") {
+  sup_test::TempDir dir;
+  // A home laid out as in the official OpenSearch image: its start script beside bin/ and lib/.
+  // The stand-in script writes its arguments, one per line, and exits as the real one would
+  // after OpenSearch stopped.
+  const std::string home = dir.file("opensearch");
+  for (const char* sub : {"", "/lib", "/bin"}) ::mkdir((home + sub).c_str(), 0755);
+  sup_test::writeFile(home + "/lib/opensearch-2.19.6.jar", "");
+  sup_test::writeFile(home + "/opensearch-docker-entrypoint.sh",
+                      "#!/bin/sh\nprintf '%s\\n' \"$@\" >\"$0.args\"\nexit 4\n", 0755);
+  auto node = startWith(dir,
+                        {"ES_HOME=" + home, "ETCD_ENDPOINTS=" + deadEndpoint(),
+                         "ETCD_START_TIMEOUT=0", "ES_CLUSTER_NAME=logs"},
+                        {});
+  CHECK(node.waitExit(Millis(10000)) == 4);
+  std::string log = dir.file("entrypoint.log");
+  INFO("entrypoint log:\n" << sup_test::readFile(log));
+  CHECK(logHas(log, "discovery on (DISCOVERY=auto): no command"));
+  CHECK(logHas(log, "layout: home " + home + " (set by ES_HOME), config " + dir.file("node")));
+  CHECK(logHas(log, "opensearch 2.19.6"));
+  CHECK(logHas(log, "started " + home + "/opensearch-docker-entrypoint.sh opensearch -E"));
+  std::string args = sup_test::readFile(home + "/opensearch-docker-entrypoint.sh.args");
+  INFO("arguments:\n" << args);
+  // The start word first, as the script expects it, then our settings.
+  CHECK(args.rfind("opensearch\n", 0) == 0);
+  CHECK(args.find("\n-Enode.name=node-a\n") != std::string::npos);
+  CHECK(args.find("\n-Ecluster.name=logs\n") != std::string::npos);
+  CHECK(args.find("\n-Enetwork.publish_host=127.0.0.11\n") != std::string::npos);
+  CHECK(args.find("\n-Ediscovery.seed_providers=file\n") != std::string::npos);
+}

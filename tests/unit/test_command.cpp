@@ -33,6 +33,11 @@ TEST_CASE("commands that start the node, as the official entrypoints see them") 
       {{"/usr/local/bin/docker-entrypoint.sh", "bin/opensearch"}, true, false},
       {{"/usr/local/bin/docker-entrypoint.sh", "-Ea=b", "-Ec=d"}, true, false},
       {{"./opensearch-docker-entrypoint.sh"}, true, false},
+      // The official OpenSearch image's start script, at any path, with its start word or options.
+      {{"/usr/share/opensearch/opensearch-docker-entrypoint.sh", "opensearch"}, true, false},
+      {{"opensearch-docker-entrypoint.sh", "opensearch", "-Ecluster.name=c"}, true, false},
+      {{"/opt/os/opensearch-docker-entrypoint.sh", "-Ecluster.name=c"}, true, false},
+      {{"./opensearch-docker-entrypoint.sh", "-E", "node.name=x", "-Ea=b"}, true, false},
       {{"-Ecluster.name=x"}, true, true},
       {{"-Ecluster.name=x", "-Enode.name=y"}, true, true},
       {{"-E", "cluster.name=x"}, true, true},
@@ -61,6 +66,11 @@ TEST_CASE("any other command is only supervised") {
       {"-Ecluster.name=x", "bash"},
       {"-E", "cluster.name=x", "bash"},
       {"my-docker-entrypoint.sh"},
+      // Its negative twins: the script runs anything else unchanged.
+      {"/usr/share/opensearch/opensearch-docker-entrypoint.sh", "bash"},
+      {"./opensearch-docker-entrypoint.sh", "opensearch-plugin", "list"},
+      {"opensearch-docker-entrypoint.sh", "-Ea=b", "bash"},
+      {"/usr/share/opensearch/opensearch-docker-entrypoint.sh.orig", "opensearch"},
   };
   for (const auto& command : cases) {
     INFO("command: " << Catch::Detail::stringify(command));

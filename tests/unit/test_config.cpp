@@ -14,13 +14,18 @@ std::string noFile(const std::string&, bool& ok) {
   return "";
 }
 
+// The official Elasticsearch image's layout: its home exists, nothing of OpenSearch's does.
+bool elasticsearchImage(const std::string& path) {
+  return path.rfind("/usr/share/elasticsearch", 0) == 0;
+}
+
 std::string secretFile(const std::string& path, bool& ok) {
   ok = path == "/run/secrets/etcd";
   return ok ? "s3cret\n" : "";
 }
 
 ConfigOutcome parse(std::vector<std::string> args, Env env = {}) {
-  return parseConfig(args, env, noFile);
+  return parseConfig(args, env, noFile, elasticsearchImage);
 }
 
 bool mentions(const std::vector<std::string>& errors, const std::string& a, const std::string& b) {
@@ -56,6 +61,94 @@ TEST_CASE("defaults describe the seed's layout and sane timings") {
   CHECK(c.bootstrapExpect == 3);
   CHECK(c.logLevel == LogLevel::Info);
   CHECK(c.command.empty());
+}
+
+TEST_CASE("the home and config directory follow the image's layout unless set") {
+  auto openSearchImage = [](const std::string& path) {
+    return path.rfind("/usr/share/opensearch", 0) == 0;
+  };
+  auto noInstallation = [](const std::string&) { return false; };
+  struct Case {
+    const char* what;
+    Env env;
+    std::vector<std::string> args;
+    PathTest exists;
+    std::string home, conf, data, from;
+  };
+  const std::string es = "/usr/share/elasticsearch", os = "/usr/share/opensearch";
+  const std::vector<Case> cases = {
+      {"Elasticsearch image", {}, {}, elasticsearchImage, es, es + "/config", es + "/data", ""},
+      {"OpenSearch image", {}, {}, openSearchImage, os, os + "/config", os + "/data", ""},
+      {"no installation: the Elasticsearch default",
+       {},
+       {},
+       noInstallation,
+       es,
+       es + "/config",
+       es + "/data",
+       ""},
+      {"ES_HOME wins over the layout",
+       {{"ES_HOME", "/opt/es"}},
+       {},
+       openSearchImage,
+       "/opt/es",
+       "/opt/es/config",
+       "/opt/es/data",
+       "ES_HOME"},
+      {"OPENSEARCH_HOME is read as ES_HOME",
+       {{"OPENSEARCH_HOME", "/opt/os"}},
+       {},
+       elasticsearchImage,
+       "/opt/os",
+       "/opt/os/config",
+       "/opt/os/data",
+       "OPENSEARCH_HOME"},
+      {"ES_HOME wins over OPENSEARCH_HOME",
+       {{"OPENSEARCH_HOME", "/opt/os"}, {"ES_HOME", "/opt/es"}},
+       {},
+       openSearchImage,
+       "/opt/es",
+       "/opt/es/config",
+       "/opt/es/data",
+       "ES_HOME"},
+      {"--es-home wins over both",
+       {{"OPENSEARCH_HOME", "/opt/os"}, {"ES_HOME", "/opt/es"}},
+       {"--es-home=/srv/node"},
+       openSearchImage,
+       "/srv/node",
+       "/srv/node/config",
+       "/srv/node/data",
+       "--es-home"},
+      {"OPENSEARCH_PATH_CONF is read as ES_PATH_CONF",
+       {{"OPENSEARCH_PATH_CONF", "/etc/os"}},
+       {},
+       openSearchImage,
+       os,
+       "/etc/os",
+       os + "/data",
+       ""},
+      {"ES_PATH_CONF wins over OPENSEARCH_PATH_CONF",
+       {{"OPENSEARCH_PATH_CONF", "/etc/os"}, {"ES_PATH_CONF", "/etc/es"}},
+       {},
+       openSearchImage,
+       os,
+       "/etc/es",
+       os + "/data",
+       ""},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    auto out = parseConfig(c.args, c.env, noFile, c.exists);
+    REQUIRE(out.errors.empty());
+    CHECK(out.config.esHome == c.home);
+    CHECK(out.config.esPathConf == c.conf);
+    CHECK(out.config.esPathData == c.data);
+    CHECK(out.config.esHomeFrom == c.from);
+    CHECK_FALSE(out.config.layoutReason.empty());
+  }
+  // A bad value given under the OpenSearch name is reported under that name.
+  auto bad = parseConfig({}, {{"OPENSEARCH_HOME", "relative/dir"}}, noFile, openSearchImage);
+  CHECK(mentions(bad.errors, "OPENSEARCH_HOME (read as ES_HOME) = \"relative/dir\"", "absolute"));
 }
 
 TEST_CASE("flags win over the environment, which wins over defaults") {
@@ -183,10 +276,11 @@ TEST_CASE("ES_SETTING_ names decode like the official image") {
 }
 
 TEST_CASE("the password file is read, and a secret never appears in an error") {
-  auto out = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/run/secrets/etcd"}}, secretFile);
+  auto out = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/run/secrets/etcd"}}, secretFile,
+                         elasticsearchImage);
   REQUIRE(out.errors.empty());
   CHECK(out.config.etcdPassword == "s3cret");
-  auto missing = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/nope"}}, secretFile);
+  auto missing = parseConfig({}, {{"ETCD_PASSWORD_FILE", "/nope"}}, secretFile, elasticsearchImage);
   CHECK(mentions(missing.errors, "ETCD_PASSWORD_FILE", "/nope"));
 }
 
@@ -226,25 +320,28 @@ bool anyMentions(const std::vector<std::string>& errors, const std::string& text
 TEST_CASE("the probe's secrets come from the env or from _FILE, never both") {
   auto out = parseConfig(
       {}, {{"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}, {"ES_HEALTH_USERNAME", "probe"}},
-      secrets);
+      secrets, elasticsearchImage);
   REQUIRE(out.errors.empty());
   CHECK(out.config.healthPassword == "pw-from-file");
   CHECK(out.config.healthUsername == "probe");
-  auto key = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/run/secrets/key"}}, secrets);
+  auto key = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/run/secrets/key"}}, secrets,
+                         elasticsearchImage);
   REQUIRE(key.errors.empty());
   CHECK(key.config.healthApiKey == "a2V5OnNlY3JldA==");
   auto both = parseConfig(
       {},
       {{"ES_HEALTH_PASSWORD", "inline-secret"}, {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"}},
-      secrets);
+      secrets, elasticsearchImage);
   CHECK(mentions(both.errors, "ES_HEALTH_PASSWORD_FILE", "set one"));
   CHECK_FALSE(anyMentions(both.errors, "inline-secret"));
-  auto unreadable = parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/nope"}}, secrets);
+  auto unreadable =
+      parseConfig({}, {{"ES_HEALTH_API_KEY_FILE", "/nope"}}, secrets, elasticsearchImage);
   CHECK(mentions(unreadable.errors, "ES_HEALTH_API_KEY_FILE", "cannot be read"));
 }
 
 TEST_CASE("the image's ELASTIC_PASSWORD is read for the probe and stays in the child's env") {
-  auto out = parseConfig({}, {{"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets);
+  auto out = parseConfig({}, {{"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets,
+                         elasticsearchImage);
   REQUIRE(out.errors.empty());
   CHECK(out.config.elasticPassword == "elastic-pw");
   auto plain = parse({}, {{"ELASTIC_PASSWORD", "x"}, {"OPENSEARCH_INITIAL_ADMIN_PASSWORD", "y"}});
@@ -252,7 +349,8 @@ TEST_CASE("the image's ELASTIC_PASSWORD is read for the probe and stays in the c
   CHECK(plain.config.opensearchAdminPassword == "y");
   CHECK(plain.config.absorbedEnv.empty());
   auto both = parseConfig(
-      {}, {{"ELASTIC_PASSWORD", "x"}, {"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets);
+      {}, {{"ELASTIC_PASSWORD", "x"}, {"ELASTIC_PASSWORD_FILE", "/run/secrets/elastic"}}, secrets,
+      elasticsearchImage);
   CHECK(mentions(both.errors, "ELASTIC_PASSWORD_FILE", "set one"));
 }
 
@@ -262,7 +360,7 @@ TEST_CASE("our secrets are dropped from the child's environment, in both forms")
                           {"ES_HEALTH_PASSWORD_FILE", "/run/secrets/health"},
                           {"ELASTIC_PASSWORD", "stays"},
                           {"ETCD_USERNAME", "root"}},
-                         secrets);
+                         secrets, elasticsearchImage);
   REQUIRE(out.errors.empty());
   CHECK(out.config.absorbedEnv.empty());  // kept for a command that is only supervised
   const auto& dropped = out.config.secretEnv;

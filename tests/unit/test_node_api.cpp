@@ -14,8 +14,13 @@ std::string noFile(const std::string&, bool& ok) {
   return "";
 }
 
+// The official Elasticsearch image's layout: its home exists, nothing of OpenSearch's does.
+bool elasticsearchImage(const std::string& path) {
+  return path.rfind("/usr/share/elasticsearch", 0) == 0;
+}
+
 Config configFrom(const Env& env, std::vector<std::string> args = {}) {
-  auto out = parseConfig(args, env, noFile);
+  auto out = parseConfig(args, env, noFile, elasticsearchImage);
   REQUIRE(out.errors.empty());
   return out.config;
 }
