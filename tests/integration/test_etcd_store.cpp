@@ -336,7 +336,7 @@ TEST_CASE("v3: removeIfUnchanged fails while a watched directory was written aft
   CHECK_FALSE(store->get(key).value());
 }
 
-TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd]") {
+TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd][v2]") {
   EtcdServer server;
   auto store = storeFor("v2", server);
   REQUIRE(store->createIfAbsent("/state/bootstrap", "d", 0).value());
@@ -551,7 +551,7 @@ TEMPLATE_TEST_CASE("the TCP socket of a running watch is close-on-exec", "[etcd]
   CHECK(seen.second == 0);
 }
 
-TEST_CASE("auto detection picks v3 on etcd 3.4", "[etcd]") {
+TEST_CASE("auto detection picks v3 on a real etcd (3.4 and later)", "[etcd]") {
   EtcdServer server;
   auto store = storeFor("auto", server);
   CHECK(std::string(store->api()) == "v3");
@@ -620,7 +620,13 @@ TEST_CASE("v3 auth: token on every call, renewed after it expired, for watches t
 }
 
 TEST_CASE("the harness fails clearly when the etcd binary is missing", "[harness]") {
+  const char* configured = std::getenv("ESETCD_TEST_ETCD");
+  const std::string previous = configured != nullptr ? configured : "";
   ::setenv("ESETCD_TEST_ETCD", "/nonexistent/etcd", 1);
   CHECK_THROWS_WITH(EtcdServer(), Catch::Contains("/nonexistent/etcd"));
-  ::unsetenv("ESETCD_TEST_ETCD");
+  if (configured != nullptr) {
+    ::setenv("ESETCD_TEST_ETCD", previous.c_str(), 1);
+  } else {
+    ::unsetenv("ESETCD_TEST_ETCD");
+  }
 }
