@@ -136,7 +136,10 @@ bool Monitor::relist() {
   auto snapshot =
       readPeers(store_, settings_.prefix, registrar_.registered() ? "" : settings_.announceDir);
   if (!snapshot) {
-    if (!etcdDown_) logWarn("cannot list peers: " + snapshot.error().message);
+    if (!etcdDown_ && snapshot.error().kind == ErrorKind::Auth)
+      logError("cannot list peers: " + snapshot.error().message);
+    else if (!etcdDown_)
+      logWarn("cannot list peers: " + snapshot.error().message);
     etcdDown_ = true;
     return false;
   }
@@ -170,7 +173,10 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
       revision_ = std::max(revision_, change->revision);
     } else {
       // Compacted, or etcd unreachable: list again once it answers.
-      if (change.error().kind != ErrorKind::Compacted && !etcdDown_)
+      if (change.error().kind == ErrorKind::Auth && !etcdDown_)
+        logError("watching peers failed: " + change.error().message +
+                 "; the seed hosts stay as they are while etcd refuses the watch");
+      else if (change.error().kind != ErrorKind::Compacted && !etcdDown_)
         logWarn("watching peers failed: " + change.error().message);
       if (change.error().kind != ErrorKind::Compacted) etcdDown_ = true;
       needRelist_ = true;

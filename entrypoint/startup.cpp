@@ -205,6 +205,10 @@ StartRead readPeersAtStart(const Config& c) {
       out.snapshot = snapshot.value();
       return out;
     }
+    if (snapshot.error().kind == ErrorKind::Auth) {
+      out.refused = snapshot.error();
+      return out;
+    }
     std::string failure = snapshot.error().message;
     auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {

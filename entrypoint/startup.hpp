@@ -57,9 +57,11 @@ struct StartRead {
   std::unique_ptr<Store> store;  // null when etcd never answered
   std::optional<PeerSnapshot> snapshot;
   int stopSignal = 0;
+  std::optional<Error> refused;  // ErrorKind::Auth: etcd refused the credentials or permissions
 };
 
 // Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
+// A refusal of our credentials or permissions (ErrorKind::Auth) is not retried: no wait cures it.
 StartRead readPeersAtStart(const Config& c);
 
 // How many registrations the v2 keyspace holds under ETCD_PREFIX, for ETCD_API=auto after the v3
