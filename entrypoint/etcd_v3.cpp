@@ -1,5 +1,6 @@
 #include "etcd_v3.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -90,6 +91,8 @@ class WatchReader {
   }
 
   const std::optional<Result<WatchResult>>& outcome() const { return outcome_; }
+  // etcd's revision in the "created" message: where the store was when the watch started.
+  int64_t createdRevision() const { return createdRevision_; }
 
  private:
   bool consume(const std::string& line) {
@@ -99,6 +102,7 @@ class WatchReader {
       outcome_ = message.error();
       return false;
     }
+    if (message->created) createdRevision_ = std::max(createdRevision_, message->headerRevision);
     if (message->events == 0) return true;
     // The highest event revision, not the header's: when etcd splits a long backlog over
     // several messages, the header may already name a revision whose events are still to come.
@@ -108,6 +112,7 @@ class WatchReader {
 
   codec::LineSplitter lines_;
   std::optional<Result<WatchResult>> outcome_;
+  int64_t createdRevision_ = 0;
 };
 
 Result<WatchResult> watchOnce(EtcdTransport& transport, const std::string& dir,
@@ -126,7 +131,9 @@ Result<WatchResult> watchOnce(EtcdTransport& transport, const std::string& dir,
   reader.finish();
   if (reader.outcome()) return *reader.outcome();
   // The long-poll ran out: nothing changed, which is the normal answer of a quiet cluster.
-  if (response->outcome == HttpOutcome::Timeout) return WatchResult{false, afterRevision};
+  if (response->outcome == HttpOutcome::Timeout) {
+    return WatchResult{false, afterRevision, reader.createdRevision()};
+  }
   if (response->status != 200) {
     return Error{ErrorKind::Status, "HTTP status " + std::to_string(response->status),
                  response->status};

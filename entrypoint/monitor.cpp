@@ -171,6 +171,10 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
       needRelist_ = true;  // list again: simpler and safer than replaying events
     } else if (change) {
       revision_ = std::max(revision_, change->revision);
+      // Other keys were written since our revision: a watch started from it again would make
+      // etcd re-read all that history, every round, growing without bound on a shared etcd. A
+      // listing reads only our directory and gives a revision at which we know everything.
+      if (change->current > revision_) needRelist_ = true;
     } else {
       // Compacted, or etcd unreachable: list again once it answers.
       if (change.error().kind == ErrorKind::Auth && !etcdDown_)

@@ -97,7 +97,8 @@ class EtcdServer {
   void start();  // again after stop(): same ports, same data dir
   void stop();   // SIGTERM, then SIGKILL after a few seconds
 
-  std::string clientUrl() const;  // http://127.0.0.1:PORT, or https:// with options.tls
+  std::string clientUrl() const;      // http://127.0.0.1:PORT, or https:// with options.tls
+  pid_t pid() const { return pid_; }  // -1 while stopped
   const std::string& dir() const { return dir_; }
 
   // One request to this member without any client logic, as another client would send it (with
