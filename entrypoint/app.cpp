@@ -222,6 +222,14 @@ int superviseOnly(const Config& c, const CommandClass& command) {
   return supervise(sup, nullptr, c);
 }
 
+// etcd refused our credentials or their permissions at start: nothing has been written or
+// started, and no retry cures it, so say what to fix and stop (a unit's restart policy, or an
+// orchestrator, shows the exit code instead of a node that runs unregistered for ever).
+int etcdRefused(const Error& error) {
+  logError("etcd refused this node: " + error.message + "; nothing was started");
+  return exit_code::kEtcdAuth;
+}
+
 // Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
 // "announced by a starting node".
 int nameTaken(const Plan& plan, const Peer& other, const std::string& what) {
@@ -304,6 +312,7 @@ int run(const Config& c) {
 
   StartRead read = readPeersAtStart(c);
   if (auto code = stopped()) return *code;
+  if (read.refused) return etcdRefused(*read.refused);
   if (read.snapshot) {
     logInfo("read " + std::to_string(read.snapshot->peers.size()) + " registrations from etcd (" +
             read.store->api() + ")" +
@@ -389,6 +398,7 @@ int resetBootstrapCommand(const Config& c) {
   httpGlobalInit();
   StartRead read = readPeersAtStart(c);
   if (read.stopSignal) return exit_code::kSignalBase + read.stopSignal;
+  if (read.refused) return etcdRefused(*read.refused);
   if (!read.store) {
     logError("reset-bootstrap: etcd did not answer; nothing was changed");
     return exit_code::kRefused;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -75,18 +76,62 @@ Result<json> parseObject(std::string_view what, std::string_view body) {
   return parsed;
 }
 
-// grpc-gateway reports an error inside a stream as {"error":{"grpc_code","message",...}}.
+bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+// The error in an etcd error object: {"code","message"} (3.6+), {"error","message","code"}
+// (3.4, 3.5 unary) or {"grpc_code","message",...} (3.5 streamed); nullopt without a code.
+std::optional<Error> errorObject(const json& object) {
+  for (const char* name : {"code", "grpc_code"}) {
+    if (!object.contains(name)) continue;
+    const auto code = int64Field(object, name);
+    if (!code || *code == 0) return std::nullopt;
+    std::string message = stringField(object, "message");
+    if (message.empty()) message = stringField(object, "error");
+    if (message.empty()) message = "etcd error code " + std::to_string(*code);
+    return etcdError(static_cast<long>(*code), std::move(message));
+  }
+  return std::nullopt;
+}
+
+// A streamed call (keepalive, watch) reports an error as {"error":{...}}.
 std::optional<Error> streamError(const json& message) {
   const auto it = message.find("error");
   if (it == message.end() || !it->is_object()) return std::nullopt;
-  const auto code = int64Field(*it, "grpc_code");
-  return Error{ErrorKind::Etcd, stringField(*it, "message"), static_cast<long>(code.value_or(0))};
+  if (auto error = errorObject(*it)) return error;
+  std::string text = stringField(*it, "message");
+  if (text.empty()) text = "etcd error without a code or message";
+  return Error{ErrorKind::Etcd, std::move(text), 0};
 }
 
-long cancelCode(const std::string& reason) {
-  const bool rejected = reason.find("Unauthenticated") != std::string::npos ||
-                        reason.find("invalid auth token") != std::string::npos;
-  return rejected ? kGrpcUnauthenticated : 0;
+// gRPC's status names as a watch's cancel reason spells them.
+long grpcCodeNamed(std::string_view name) {
+  static const char* const kNames[] = {
+      "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated"};
+  for (size_t code = 1; code < std::size(kNames); ++code) {
+    if (name == kNames[code]) return static_cast<long>(code);
+  }
+  return 0;
+}
+
+// "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token" (every version).
+Error cancelError(const std::string& reason) {
+  static constexpr std::string_view kCode = "rpc error: code = ";
+  static constexpr std::string_view kDesc = " desc = ";
+  const auto code = reason.find(kCode);
+  const auto desc = reason.find(kDesc);
+  if (code == std::string::npos || desc == std::string::npos || desc < code) {
+    return Error{ErrorKind::Etcd, "watch canceled: " + reason, 0};
+  }
+  const std::string_view name =
+      std::string_view(reason).substr(code + kCode.size(), desc - code - kCode.size());
+  Error error = etcdError(grpcCodeNamed(name), reason.substr(desc + kDesc.size()));
+  error.message = "watch canceled: " + error.message;
+  return error;
 }
 
 Result<V3WatchMessage> watchResult(const json& result) {
@@ -304,17 +349,30 @@ std::string v3ProbeRequest() {
   return json{{"key", base64Encode("/")}, {"serializable", true}, {"count_only", true}}.dump();
 }
 
+Error etcdError(long code, std::string message) {
+  // etcd's own words (server/etcdserver/api/v3rpc/rpctypes): the code alone is ambiguous, 3 is
+  // also "revision of auth store is old" and any malformed request.
+  const bool refused =
+      code == kGrpcPermissionDenied ||
+      (code == kGrpcInvalidArgument &&
+       (contains(message, "authentication failed") || contains(message, "user name is empty") ||
+        contains(message, "user name not found")));
+  return Error{refused ? ErrorKind::Auth : ErrorKind::Etcd, std::move(message), code};
+}
+
+bool tokenRejected(const Error& error) {
+  if (error.kind != ErrorKind::Etcd) return false;
+  return error.code == kGrpcUnauthenticated ||
+         (error.code == kGrpcInvalidArgument &&
+          contains(error.message, "revision of auth store is old"));
+}
+
 std::optional<Error> v3Error(long status, std::string_view body) {
   if (status == 200) return std::nullopt;
-  const json parsed = parseJson(body);
-  if (parsed.is_object() && parsed.contains("code")) {
-    const auto code = int64Field(parsed, "code");
-    std::string message = stringField(parsed, "message");
-    if (message.empty()) message = stringField(parsed, "error");
-    if (code && *code != 0) {
-      if (message.empty()) message = "etcd error code " + std::to_string(*code);
-      return Error{ErrorKind::Etcd, message, static_cast<long>(*code)};
-    }
+  const json parsed = parseJson(body.substr(0, body.find('\n')));
+  if (parsed.is_object()) {
+    if (auto error = errorObject(parsed)) return error;
+    if (auto error = streamError(parsed); error && error->code != 0) return error;
   }
   return Error{ErrorKind::Status, "HTTP status " + std::to_string(status), status};
 }
@@ -419,7 +477,7 @@ Result<V3WatchMessage> v3ParseWatchMessage(std::string_view line) {
   if (auto error = streamError(*parsed)) return *error;
   if (!parsed->contains("result")) {
     // A unary error body: the watch was refused before the stream started.
-    if (parsed->contains("code")) return *v3Error(0, line);
+    if (auto error = errorObject(*parsed)) return *error;
     return malformed("watch answer", "neither result nor error");
   }
   const json& result = unwrapResult(*parsed);
@@ -429,8 +487,7 @@ Result<V3WatchMessage> v3ParseWatchMessage(std::string_view line) {
     return Error{ErrorKind::Compacted,
                  "revision compacted, oldest available is " + std::to_string(*compactRevision), 0};
   }
-  const std::string reason = stringField(result, "cancel_reason");
-  return Error{ErrorKind::Etcd, "watch canceled: " + reason, cancelCode(reason)};
+  return cancelError(stringField(result, "cancel_reason"));
 }
 
 std::optional<std::string> LineSplitter::next() {
@@ -473,7 +530,9 @@ std::optional<Error> v2Error(long status, std::string_view body) {
   if (message.empty()) message = "etcd error code " + std::to_string(*code);
   if (const auto cause = stringField(parsed, "cause"); !cause.empty())
     message += " (" + cause + ")";
-  const auto kind = *code == kV2EventIndexCleared ? ErrorKind::Compacted : ErrorKind::Etcd;
+  const auto kind = *code == kV2EventIndexCleared ? ErrorKind::Compacted
+                    : *code == kV2Unauthorized    ? ErrorKind::Auth
+                                                  : ErrorKind::Etcd;
   return Error{kind, message, static_cast<long>(*code)};
 }
 

@@ -15,7 +15,9 @@
 namespace esetcd::codec {
 
 // gRPC status codes that the v3 gateway reports in error bodies and that change our behaviour.
+constexpr long kGrpcInvalidArgument = 3;   // also "authentication failed" and "auth store is old"
 constexpr long kGrpcNotFound = 5;          // e.g. "requested lease not found"
+constexpr long kGrpcPermissionDenied = 7;  // the user's roles do not cover the key
 constexpr long kGrpcUnavailable = 14;      // no leader, member stopping: try another endpoint
 constexpr long kGrpcUnauthenticated = 16;  // token expired or unknown: authenticate again
 
@@ -24,6 +26,7 @@ constexpr long kV2KeyNotFound = 100;
 constexpr long kV2NodeExist = 105;
 constexpr long kV2TestFailed = 101;  // prevIndex/prevValue did not match
 constexpr long kV2EventIndexCleared = 401;
+constexpr long kV2Unauthorized = 110;  // basic auth missing or wrong, or no permission
 
 // Standard base64 with padding, as the v3 gateway uses for keys and values.
 std::string base64Encode(std::string_view bytes);
@@ -64,10 +67,29 @@ std::string v3AuthRequest(std::string_view user, std::string_view password);
 std::string v3ProbeRequest();
 
 // ---- v3 answers ----
-// The error carried by an answer: nullopt for 200. An etcd error body, of the 3.4/3.5 shape
-// {"error","message","code"} or the 3.6 shape {"code","message"}, gives ErrorKind::Etcd with the
-// gRPC code; any other non-200 answer gives ErrorKind::Status with the HTTP status.
+// etcd's errors, in every shape the gateways of 3.4–3.7 send them (captured answers:
+// tests/fixtures/etcd_errors):
+//   unary calls        {"error","message","code"} (3.4, 3.5) or {"code","message"} (3.6+)
+//   streamed calls     {"error":{"grpc_code","http_code","message",...}} (3.5) or
+//   (keepalive, watch) {"error":{"code","message"}} (3.6+), with HTTP 401/400/503
+//   watch cancels      {"result":{"canceled":true,"cancel_reason":"rpc error: code = <Name>
+//                      desc = <message>"}} with HTTP 200
+// An error with a gRPC code gives ErrorKind::Etcd with that code and etcd's message, except
+// refused credentials and permissions (see etcdError), which give ErrorKind::Auth.
+
+// The error of an answer: nullopt for 200. An etcd error body (unary or streamed shape) gives
+// the error above; any other non-200 answer gives ErrorKind::Status with the HTTP status.
 std::optional<Error> v3Error(long status, std::string_view body);
+
+// An error etcd reported with gRPC `code`: ErrorKind::Auth for permission denied (7) and for
+// code 3 with "authentication failed" (wrong user or password), "user name is empty" (no
+// credentials while auth is on) or "user name not found"; ErrorKind::Etcd otherwise.
+Error etcdError(long code, std::string message);
+
+// Whether a new login cures the error: the token is invalid or expired (16), or it was issued
+// before an auth change ("revision of auth store is old", code 3; etcd's Go client logs in
+// again on both). The caller authenticates once more and retries once.
+bool tokenRejected(const Error& error);
 
 // true when the body is something only the v3 gateway sends: a JSON object with a response
 // header or a gRPC error code (auto-detection; a v2-only etcd answers 404 in plain text).
@@ -103,8 +125,8 @@ struct V3WatchMessage {
   int64_t lastEventRevision = 0;  // highest mod_revision among the events
 };
 // One line of the /v3/watch stream. A cancel for a compacted revision gives
-// ErrorKind::Compacted; any other cancel or error gives ErrorKind::Etcd with the gRPC code
-// (16 when the cancel reason says the token was rejected).
+// ErrorKind::Compacted; any other cancel or error gives the error its code and message say
+// (see etcdError; a cancel reason in no known form gives ErrorKind::Etcd with code 0).
 Result<V3WatchMessage> v3ParseWatchMessage(std::string_view line);
 
 // Splits a byte stream into lines as chunks arrive (a chunk may hold several lines or a part).
@@ -128,8 +150,8 @@ std::string formEncode(const std::vector<std::pair<std::string, std::string>>& f
 std::string v2KeyPath(std::string_view key);
 
 // The error of a v2 answer: nullopt for 2xx. {"errorCode","message","cause","index"} gives
-// ErrorKind::Etcd with the errorCode (401 gives ErrorKind::Compacted); other answers give
-// ErrorKind::Status.
+// ErrorKind::Etcd with the errorCode (401 gives ErrorKind::Compacted, 110 ErrorKind::Auth);
+// other answers give ErrorKind::Status.
 std::optional<Error> v2Error(long status, std::string_view body);
 
 // Every leaf below the answer's node, nested directories flattened, sorted by key.

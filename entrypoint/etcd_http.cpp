@@ -160,6 +160,8 @@ Result<std::string> EtcdTransport::authenticate() {
   if (!response) return response.error();
   if (auto error = codec::v3Error(response->status, response->body)) {
     error->message = "authenticate as " + options_.username + ": " + error->message;
+    if (error->kind == ErrorKind::Auth)
+      error->message += " (check ETCD_USERNAME and ETCD_PASSWORD)";
     return *error;
   }
   return codec::v3ParseAuthToken(response->body);
@@ -190,8 +192,8 @@ Result<HttpResponse> EtcdTransport::v3(const EtcdRequest& request) {
     auto response = sendRotating(request, headers);
     if (!response || attempt > 0) return response;
     const auto error = codec::v3Error(response->status, response->body);
-    if (!error || error->code != codec::kGrpcUnauthenticated) return response;
-    logDebug("etcd rejected the auth token (expired?), authenticating again");
+    if (!error || !codec::tokenRejected(*error)) return response;
+    logDebug("etcd rejected the auth token (" + error->message + "), authenticating again");
     dropToken();
   }
 }

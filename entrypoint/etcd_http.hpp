@@ -61,8 +61,9 @@ class EtcdTransport {
   EtcdTransport& operator=(const EtcdTransport&) = delete;
 
   // A v3 gateway request. Adds `Grpc-Metadata-hasleader: true` so that a member without a leader
-  // fails fast with 503, and the auth token when credentials are set; authenticates lazily and
-  // once more when etcd rejects the token (gRPC code 16).
+  // fails fast with 503, and the auth token when credentials are set; authenticates lazily, and
+  // once more, then retries once, when etcd rejects the token (codec::tokenRejected: invalid,
+  // expired, or issued before an auth change). Refused credentials: ErrorKind::Auth.
   // ok: an endpoint answered, with any HTTP status (a 503 only if every endpoint gave one).
   // Error: Transport or Timeout when no endpoint answered, Aborted when the flag was raised.
   Result<HttpResponse> v3(const EtcdRequest& request);

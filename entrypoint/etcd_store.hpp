@@ -43,6 +43,11 @@ struct Versioned {
 struct WatchResult {
   bool changed = false;  // something below the directory changed after the asked revision
   int64_t revision = 0;  // the revision to watch after next time
+  // A quiet answer only (v3): etcd's revision when the watch started, 0 when unknown. Above
+  // `revision`, other keys were written meanwhile, and a watch started again from `revision`
+  // makes etcd read all of that history again (it is kept until compacted): list again instead,
+  // which costs the directory's keys only, and watch from the listing's revision.
+  int64_t current = 0;
 };
 
 class Store {

@@ -1,5 +1,6 @@
 #include "etcd_v3.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -14,6 +15,19 @@ Error inContext(Error error, const std::string& what) {
   return error;
 }
 
+// What to change when etcd refuses us: the settings, or the etcd roles, behind the refusal.
+Error withAuthHint(Error error, const EtcdTransport& transport) {
+  if (error.kind != ErrorKind::Auth || error.message.find("(check ") != std::string::npos)
+    return error;
+  if (!transport.hasCredentials()) {
+    error.message += " (etcd has authentication on: set ETCD_USERNAME and ETCD_PASSWORD)";
+  } else if (error.code == codec::kGrpcPermissionDenied) {
+    error.message += " (etcd user " + transport.options().username +
+                     ": its roles must grant readwrite on ETCD_PREFIX and ETCD_STATE_PREFIX)";
+  }
+  return error;
+}
+
 // POSTs a JSON body to the gateway: the answer's body, or the error of a failed call.
 Result<std::string> call(EtcdTransport& transport, const char* path, std::string body) {
   EtcdRequest request;
@@ -22,7 +36,8 @@ Result<std::string> call(EtcdTransport& transport, const char* path, std::string
   request.contentType = "application/json";
   auto response = transport.v3(request);
   if (!response) return response.error();
-  if (auto error = codec::v3Error(response->status, response->body)) return *error;
+  if (auto error = codec::v3Error(response->status, response->body))
+    return withAuthHint(std::move(*error), transport);
   return std::move(response.value().body);
 }
 
@@ -76,6 +91,8 @@ class WatchReader {
   }
 
   const std::optional<Result<WatchResult>>& outcome() const { return outcome_; }
+  // etcd's revision in the "created" message: where the store was when the watch started.
+  int64_t createdRevision() const { return createdRevision_; }
 
  private:
   bool consume(const std::string& line) {
@@ -85,6 +102,7 @@ class WatchReader {
       outcome_ = message.error();
       return false;
     }
+    if (message->created) createdRevision_ = std::max(createdRevision_, message->headerRevision);
     if (message->events == 0) return true;
     // The highest event revision, not the header's: when etcd splits a long backlog over
     // several messages, the header may already name a revision whose events are still to come.
@@ -94,6 +112,7 @@ class WatchReader {
 
   codec::LineSplitter lines_;
   std::optional<Result<WatchResult>> outcome_;
+  int64_t createdRevision_ = 0;
 };
 
 Result<WatchResult> watchOnce(EtcdTransport& transport, const std::string& dir,
@@ -112,7 +131,9 @@ Result<WatchResult> watchOnce(EtcdTransport& transport, const std::string& dir,
   reader.finish();
   if (reader.outcome()) return *reader.outcome();
   // The long-poll ran out: nothing changed, which is the normal answer of a quiet cluster.
-  if (response->outcome == HttpOutcome::Timeout) return WatchResult{false, afterRevision};
+  if (response->outcome == HttpOutcome::Timeout) {
+    return WatchResult{false, afterRevision, reader.createdRevision()};
+  }
   if (response->status != 200) {
     return Error{ErrorKind::Status, "HTTP status " + std::to_string(response->status),
                  response->status};
@@ -222,17 +243,19 @@ Result<bool> V3Store::createIfAbsent(const std::string& key, const std::string& 
 Result<WatchResult> V3Store::waitForChange(const std::string& dir, int64_t afterRevision,
                                            std::chrono::milliseconds timeout) {
   auto result = watchOnce(*transport_, dir, afterRevision, timeout);
-  const long code = !result && result.error().kind == ErrorKind::Etcd ? result.error().code : 0;
-  // A watch learns of an expired token or an unavailable member only inside its stream, where
+  // A watch learns of a rejected token or an unavailable member only inside its stream, where
   // the transport cannot act on it: act here and try once more.
-  if (code == codec::kGrpcUnauthenticated && transport_->hasCredentials()) {
+  if (!result && codec::tokenRejected(result.error()) && transport_->hasCredentials()) {
+    logDebug("etcd rejected the watch's auth token (" + result.error().message +
+             "), authenticating again");
     transport_->dropToken();
     result = watchOnce(*transport_, dir, afterRevision, timeout);
-  } else if (code == codec::kGrpcUnavailable) {
+  } else if (!result && result.error().kind == ErrorKind::Etcd &&
+             result.error().code == codec::kGrpcUnavailable) {
     transport_->skipEndpoint();
     result = watchOnce(*transport_, dir, afterRevision, timeout);
   }
-  if (!result) return inContext(result.error(), "watch " + dir);
+  if (!result) return inContext(withAuthHint(result.error(), *transport_), "watch " + dir);
   return result;
 }
 

@@ -7,6 +7,7 @@ namespace esetcd::exit_code {
 constexpr int kUsage = 2;            // bad setting, or a v2 fleet under auto; nothing started
 constexpr int kNodeNameTaken = 3;    // a live registration holds our node name at another address
 constexpr int kRefused = 4;          // reset-bootstrap refused (a cluster exists, a member lives)
+constexpr int kEtcdAuth = 5;         // etcd refused our credentials or their permissions at start
 constexpr int kSystem = 111;         // a system call failed (fork, pipe, ...); nothing was started
 constexpr int kNotExecutable = 126;  // the command exists but cannot be executed
 constexpr int kNotFound = 127;       // the command does not exist

@@ -186,8 +186,11 @@ bool Monitor::relist() {
   auto snapshot =
       readPeers(store_, settings_.prefix, registrar_.registered() ? "" : settings_.announceDir);
   if (!snapshot) {
+    const bool refused = snapshot.error().kind == ErrorKind::Auth;
     if (!etcdDown_)
-      logEvent(LogLevel::Warn, "etcd-unreachable", "cannot list peers: " + snapshot.error().message,
+      logEvent(refused ? LogLevel::Error : LogLevel::Warn,
+               refused ? "etcd-refused" : "etcd-unreachable",
+               "cannot list peers: " + snapshot.error().message,
                {{"event.reason", snapshot.error().message}});
     etcdDown_ = true;
     return false;
@@ -220,9 +223,18 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
       needRelist_ = true;  // list again: simpler and safer than replaying events
     } else if (change) {
       revision_ = std::max(revision_, change->revision);
+      // Other keys were written since our revision: a watch started from it again would make
+      // etcd re-read all that history, every round, growing without bound on a shared etcd. A
+      // listing reads only our directory and gives a revision at which we know everything.
+      if (change->current > revision_) needRelist_ = true;
     } else {
       // Compacted, or etcd unreachable: list again once it answers.
-      if (change.error().kind != ErrorKind::Compacted && !etcdDown_)
+      if (change.error().kind == ErrorKind::Auth && !etcdDown_)
+        logEvent(LogLevel::Error, "etcd-refused",
+                 "watching peers failed: " + change.error().message +
+                     "; the seed hosts stay as they are while etcd refuses the watch",
+                 {{"event.reason", change.error().message}});
+      else if (change.error().kind != ErrorKind::Compacted && !etcdDown_)
         logEvent(LogLevel::Warn, "etcd-unreachable",
                  "watching peers failed: " + change.error().message,
                  {{"event.reason", change.error().message}});

@@ -93,6 +93,7 @@ void Registrar::refreshNow() {
   if (!lease) return;
   auto refreshed = store_.refresh(*lease);
   if (refreshed) {
+    if (failing_) logInfo("refreshed " + key_ + " again");
     failing_.reset();
     return;
   }
@@ -119,7 +120,15 @@ void Registrar::reportFailure(const std::string& what, const Error& error) {
     return;
   }
   failing_ = error.kind;
-  logWarn(what + error.message);
+  if (error.kind != ErrorKind::Auth) {
+    logWarn(what + error.message);
+    return;
+  }
+  // A setting to fix, not an outage: an error, with what it does to the registration.
+  logError(what + error.message +
+           (state_.registered ? "; the registration lapses within " + std::to_string(ttlSeconds_) +
+                                    "s while etcd refuses its refresh"
+                              : "; this node stays unregistered while etcd refuses it"));
 }
 
 void Registrar::deregisterNow(Store& via, const std::string& why) {

@@ -15,6 +15,8 @@ const char* toString(ErrorKind kind) {
       return "http-status";
     case ErrorKind::Etcd:
       return "etcd";
+    case ErrorKind::Auth:
+      return "auth";
     case ErrorKind::Malformed:
       return "malformed";
     case ErrorKind::LeaseLost:

@@ -13,6 +13,8 @@ enum class ErrorKind {
   Timeout,    // the request took longer than its deadline
   Status,     // the server answered with an unexpected HTTP status
   Etcd,       // etcd answered with an error body (gRPC code or v2 errorCode in `code`)
+  Auth,       // etcd refused our credentials (wrong user or password, none while auth is on) or
+              // their permissions on a key: a setting to fix, never cured by a retry
   Malformed,  // the answer could not be parsed
   LeaseLost,  // a lease or TTL key expired: grant a new one and put again
   Compacted,  // a watch asked for a compacted revision: list again, then watch

@@ -260,6 +260,10 @@ StartRead readPeersAtStart(const Config& c) {
       out.stopSignal = gStartGuard != nullptr ? gStartGuard->stopSignal() : 0;
       if (out.stopSignal) return out;
     }
+    if (snapshot.error().kind == ErrorKind::Auth) {
+      out.refused = snapshot.error();
+      return out;
+    }
     std::string failure = snapshot.error().message;
     auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {

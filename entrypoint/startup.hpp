@@ -67,11 +67,13 @@ struct StartRead {
   std::unique_ptr<Store> store;  // null when etcd never answered
   std::optional<PeerSnapshot> snapshot;
   int stopSignal = 0;
+  std::optional<Error> refused;  // ErrorKind::Auth: etcd refused the credentials or permissions
 };
 
 // Reads the registrations, retrying with backoff for ETCD_START_TIMEOUT, a hard bound: each
 // request is cut to the time left (ETCD_START_TIMEOUT=0: one pass over the endpoints). A stop
 // signal ends it at once, with stopSignal set.
+// A refusal of our credentials or permissions (ErrorKind::Auth) is not retried: no wait cures it.
 StartRead readPeersAtStart(const Config& c);
 
 // How many registrations the v2 keyspace holds under ETCD_PREFIX, for ETCD_API=auto after the v3

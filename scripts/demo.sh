@@ -31,7 +31,7 @@ load_versions
 PROJECT=${ESETCD_DEMO_PROJECT:-es-etcd-demo}
 TIMEOUT=${ESETCD_DEMO_TIMEOUT:-300}
 ES_VERSION=${ESETCD_DEMO_ES_VERSION:-$ESETCD_ES8_VERSION}
-OFFICIAL_ETCD=quay.io/coreos/etcd:v3.5.17
+OFFICIAL_ETCD=quay.io/coreos/etcd:v3.7.3
 NODES=(es1 es2 es3)
 FILES=(-f "$ESETCD_ROOT/docker-compose.yml")
 PHASE_START=$SECONDS

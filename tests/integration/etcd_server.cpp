@@ -11,12 +11,15 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
@@ -100,6 +103,17 @@ void runCertsScript(const std::vector<std::string>& args, const std::string& log
   }
 }
 
+// Our environment without ETCD_* variables: etcd reads each as one of its flags, so a test that
+// exported ETCD_ENDPOINTS for the entrypoint would configure the server too.
+std::vector<char*> etcdEnvironment() {
+  std::vector<char*> kept;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (std::strncmp(*entry, "ETCD_", 5) != 0) kept.push_back(*entry);
+  }
+  kept.push_back(nullptr);
+  return kept;
+}
+
 pid_t spawnEtcd(const std::vector<std::string>& args, const std::string& logFile) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -110,7 +124,8 @@ pid_t spawnEtcd(const std::vector<std::string>& args, const std::string& logFile
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  auto env = etcdEnvironment();
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(rc));
   return pid;
@@ -195,6 +210,38 @@ std::string findEtcd() {
       "need a real etcd; on Debian: apt-get install etcd-server");
 }
 
+EtcdVersion etcdVersion() {
+  static std::mutex mutex;
+  static std::map<std::string, EtcdVersion> known;
+  const std::string binary = findEtcd();
+  std::lock_guard<std::mutex> lock(mutex);
+  if (const auto it = known.find(binary); it != known.end()) return it->second;
+  // "etcd Version: 3.6.16" is the first line on every version since 3.0.
+  const std::string command = "'" + binary + "' --version 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + binary + " --version");
+  std::string output;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  ::pclose(pipe);
+  EtcdVersion version;
+  char text[32] = {};
+  const auto at = output.find("etcd Version: ");
+  if (at == std::string::npos || std::sscanf(output.c_str() + at, "etcd Version: %d.%d.%d",
+                                             &version.major, &version.minor, &version.patch) != 3) {
+    throw std::runtime_error("cannot read the version of " + binary + " from: " + output);
+  }
+  std::snprintf(text, sizeof(text), "%d.%d.%d", version.major, version.minor, version.patch);
+  version.text = text;
+  known[binary] = version;
+  return version;
+}
+
+bool etcdHasV2() {
+  const auto version = etcdVersion();
+  return version.major == 3 && version.minor <= 5;
+}
+
 EtcdServer::EtcdServer(EtcdServerOptions options)
     : options_(std::move(options)),
       failuresAtStart_(failedAssertions),
@@ -230,16 +277,17 @@ const TlsOptions& EtcdServer::clientTls() const {
 void EtcdServer::start() {
   if (pid_ > 0) return;
   const std::string peerUrl = loopbackUrl(peerPort_);
-  std::vector<std::string> args = {
-      findEtcd(),
-      "--name=test",
-      "--data-dir=" + dir_ + "/data",
-      "--listen-client-urls=" + clientUrl(),
-      "--advertise-client-urls=" + clientUrl(),
-      "--listen-peer-urls=" + peerUrl,
-      "--initial-advertise-peer-urls=" + peerUrl,
-      "--initial-cluster=test=" + peerUrl,
-      std::string("--enable-v2=") + (options_.enableV2 ? "true" : "false")};
+  std::vector<std::string> args = {findEtcd(),
+                                   "--name=test",
+                                   "--data-dir=" + dir_ + "/data",
+                                   "--listen-client-urls=" + clientUrl(),
+                                   "--advertise-client-urls=" + clientUrl(),
+                                   "--listen-peer-urls=" + peerUrl,
+                                   "--initial-advertise-peer-urls=" + peerUrl,
+                                   "--initial-cluster=test=" + peerUrl};
+  // 3.6 rejects the flag it removed along with the API.
+  if (etcdHasV2())
+    args.push_back(std::string("--enable-v2=") + (options_.enableV2 ? "true" : "false"));
   if (options_.tls) {
     args.push_back("--cert-file=" + options_.tls->certFile);
     args.push_back("--key-file=" + options_.tls->keyFile);

@@ -117,17 +117,50 @@ void forgetHistory(const EtcdServer& server, const std::string& api, Store& stor
   REQUIRE(failures == 0);
 }
 
+// Auth on, with user root (role root: everything) and user nobody (no role: no key at all).
 void enableAuth(const EtcdServer& server) {
   const char* const steps[][2] = {
       {"/v3/auth/user/add", R"({"name":"root","password":"s3cret"})"},
       {"/v3/auth/role/add", R"({"name":"root"})"},
       {"/v3/auth/user/grant", R"({"user":"root","role":"root"})"},
+      {"/v3/auth/user/add", R"({"name":"nobody","password":"n0pe"})"},
       {"/v3/auth/enable", "{}"},
   };
   for (const auto& step : steps) {
     INFO(step[0]);
     REQUIRE(server.request("POST", step[0], step[1]).status == 200);
   }
+}
+
+// An auth change made by root, as an operator would make it: a user unrelated to ours is added.
+void addUnrelatedUser(const EtcdServer& server, const std::string& name) {
+  const auto login =
+      server.request("POST", "/v3/auth/authenticate", R"({"name":"root","password":"s3cret"})");
+  REQUIRE(login.status == 200);
+  HttpRequest add;
+  add.method = "POST";
+  add.url = server.clientUrl() + "/v3/auth/user/add";
+  add.body = nlohmann::json{{"name", name}, {"password", "x"}}.dump();
+  add.contentType = "application/json";
+  add.headers = {"Authorization: " + nlohmann::json::parse(login.body)["token"].get<std::string>()};
+  const auto added = httpPerform(add, {});
+  INFO(added.body);
+  REQUIRE(added.status == 200);
+}
+
+// etcd with JWT tokens (RS256, keys made by openssl in `dir`): they outlive an etcd restart and
+// any TTL of ours, but etcd refuses them after an auth change.
+EtcdServerOptions jwtServer(const esetcd::testing::TestDir& dir) {
+  const std::string key = dir.file("jwt.key");
+  const std::string pub = dir.file("jwt.pub");
+  const std::string make = "openssl genrsa -out '" + key +
+                           "' 2048 2>/dev/null && openssl rsa -in '" + key + "' -pubout -out '" +
+                           pub + "' 2>/dev/null";
+  REQUIRE(std::system(make.c_str()) == 0);
+  EtcdServerOptions options;
+  options.extraArgs = {"--auth-token=jwt,pub-key=" + pub + ",priv-key=" + key +
+                       ",sign-method=RS256,ttl=10m"};
+  return options;
 }
 
 }  // namespace
@@ -336,7 +369,7 @@ TEST_CASE("v3: removeIfUnchanged fails while a watched directory was written aft
   CHECK_FALSE(store->get(key).value());
 }
 
-TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd]") {
+TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd][v2]") {
   EtcdServer server;
   auto store = storeFor("v2", server);
   REQUIRE(store->createIfAbsent("/state/bootstrap", "d", 0).value());
@@ -551,7 +584,7 @@ TEMPLATE_TEST_CASE("the TCP socket of a running watch is close-on-exec", "[etcd]
   CHECK(seen.second == 0);
 }
 
-TEST_CASE("auto detection picks v3 on etcd 3.4", "[etcd]") {
+TEST_CASE("auto detection picks v3 on a real etcd (3.4 and later)", "[etcd]") {
   EtcdServer server;
   auto store = storeFor("auto", server);
   CHECK(std::string(store->api()) == "v3");
@@ -589,7 +622,7 @@ TEST_CASE("v3 auth: token on every call, renewed after it expired, for watches t
 
   const auto anonymous = storeFor("v3", server)->list(kDir);
   REQUIRE_FALSE(anonymous);
-  CHECK(anonymous.error().kind == ErrorKind::Etcd);
+  CHECK(anonymous.error().kind == ErrorKind::Auth);  // "user name is empty"
 
   EtcdOptions options = optionsFor(server);
   options.username = "root";
@@ -619,8 +652,102 @@ TEST_CASE("v3 auth: token on every call, renewed after it expired, for watches t
   CHECK_FALSE(quiet->changed);
 }
 
+TEST_CASE("v3 auth: a lease refreshed after its token expired (keepalive checks it on 3.5+)",
+          "[etcd]") {
+  EtcdServerOptions serverOptions;
+  serverOptions.extraArgs = {"--auth-token-ttl=1"};
+  EtcdServer server(serverOptions);
+  enableAuth(server);
+  EtcdOptions options = optionsFor(server);
+  options.username = "root";
+  options.password = "s3cret";
+  auto store = storeFor("v3", options);
+  const auto lease = store->putWithTtl(kDir + "/10.0.0.1", "{}", 20);
+  REQUIRE(lease);
+  for (int round = 0; round < 2; ++round) {
+    std::this_thread::sleep_for(milliseconds(2500));  // the token expires after 1 s unused
+    const auto refreshed = store->refresh(*lease);
+    INFO("round " << round << ": " << (refreshed ? "ok" : errorText(refreshed.error())));
+    REQUIRE(refreshed);
+  }
+}
+
+TEST_CASE("v3 auth with JWT tokens: an auth change means one new login, for every call", "[etcd]") {
+  esetcd::testing::TestDir dir;
+  EtcdServer server(jwtServer(dir));
+  enableAuth(server);
+  EtcdOptions options = optionsFor(server);
+  options.username = "root";
+  options.password = "s3cret";
+  auto store = storeFor("v3", options);
+  auto watcher = storeFor("v3", options);
+  const auto lease = store->putWithTtl(kDir + "/10.0.0.1", "{}", 20);
+  REQUIRE(lease);
+  const auto before = watcher->list(kDir);
+  REQUIRE(before);
+
+  for (int change = 0; change < 2; ++change) {
+    addUnrelatedUser(server, "other" + std::to_string(change));  // both tokens are now old
+    const auto quiet = watcher->waitForChange(kDir, before->revision, milliseconds(300));
+    INFO("watch: " << (quiet ? "ok" : errorText(quiet.error())));
+    REQUIRE(quiet);
+    CHECK_FALSE(quiet->changed);
+    const auto refreshed = store->refresh(*lease);
+    INFO("refresh: " << (refreshed ? "ok" : errorText(refreshed.error())));
+    REQUIRE(refreshed);
+    const auto listing = store->list(kDir);
+    REQUIRE(listing);
+    CHECK(listing->kvs.size() == 1);
+  }
+}
+
+TEST_CASE("v3 auth: refused credentials or permissions are ErrorKind::Auth, with the fix",
+          "[etcd]") {
+  EtcdServer server;
+  enableAuth(server);
+  EtcdOptions options = optionsFor(server);
+
+  // No user while etcd has auth on.
+  const auto anonymous = storeFor("v3", options)->list(kDir);
+  REQUIRE_FALSE(anonymous);
+  CHECK(anonymous.error().kind == ErrorKind::Auth);
+  CHECK_THAT(anonymous.error().message, Catch::Contains("ETCD_USERNAME"));
+
+  options.username = "root";
+  options.password = "wrong";
+  const auto wrong = storeFor("v3", options)->putWithTtl(kDir + "/10.0.0.1", "{}", 10);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().kind == ErrorKind::Auth);
+  CHECK_THAT(wrong.error().message, Catch::Contains("authentication failed") &&
+                                        Catch::Contains("ETCD_PASSWORD") &&
+                                        !Catch::Contains("wrong"));
+
+  // A user whose roles grant nothing on the prefix: every call of ours, the watch included.
+  options.username = "nobody";
+  options.password = "n0pe";
+  auto store = storeFor("v3", options);
+  const auto listing = store->list(kDir);
+  REQUIRE_FALSE(listing);
+  CHECK(listing.error().kind == ErrorKind::Auth);
+  CHECK(listing.error().code == codec::kGrpcPermissionDenied);
+  CHECK_THAT(listing.error().message,
+             Catch::Contains("permission denied") && Catch::Contains("nobody"));
+  const auto put = store->putWithTtl(kDir + "/10.0.0.1", "{}", 10);
+  REQUIRE_FALSE(put);
+  CHECK(put.error().kind == ErrorKind::Auth);
+  const auto watch = store->waitForChange(kDir, 1, milliseconds(500));
+  REQUIRE_FALSE(watch);
+  CHECK(watch.error().kind == ErrorKind::Auth);
+}
+
 TEST_CASE("the harness fails clearly when the etcd binary is missing", "[harness]") {
+  const char* configured = std::getenv("ESETCD_TEST_ETCD");
+  const std::string previous = configured != nullptr ? configured : "";
   ::setenv("ESETCD_TEST_ETCD", "/nonexistent/etcd", 1);
   CHECK_THROWS_WITH(EtcdServer(), Catch::Contains("/nonexistent/etcd"));
-  ::unsetenv("ESETCD_TEST_ETCD");
+  if (configured != nullptr) {
+    ::setenv("ESETCD_TEST_ETCD", previous.c_str(), 1);
+  } else {
+    ::unsetenv("ESETCD_TEST_ETCD");
+  }
 }

@@ -130,7 +130,7 @@ TEST_CASE("mutual TLS: the v3 store puts, lists and watches with ETCD_CERT_FILE 
   CHECK(store->remove(*lease));
 }
 
-TEST_CASE("mutual TLS: the v2 store works the same way", "[etcd][tls]") {
+TEST_CASE("mutual TLS: the v2 store works the same way", "[etcd][tls][v2]") {
   SecuredEtcd secured;
   auto store = storeFor("v2", secured.client(secured.pki.clientCert, secured.pki.clientKey));
   const auto lease = store->putWithTtl(kDir + "/10.0.0.1", "{}", 10);

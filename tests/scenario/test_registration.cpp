@@ -160,7 +160,7 @@ TEST_CASE("registration follows health, peers follow registrations (etcd v3)") {
   registrationScenario("v3");
 }
 
-TEST_CASE("registration follows health, peers follow registrations (etcd v2)") {
+TEST_CASE("registration follows health, peers follow registrations (etcd v2)", "[v2]") {
   registrationScenario("v2");
 }
 
@@ -292,7 +292,7 @@ TEST_CASE("a lease revoked behind our back is granted again and the key comes ba
   CHECK(node.waitExit(Millis(5000)) == 143);
 }
 
-TEST_CASE("a live node with our name at another address: exit 3, nothing started") {
+TEST_CASE("a live node with our name at another address: exit 3, nothing started", "[v2]") {
   sup_test::TempDir dir;
   EtcdServer etcd;
   etcd.request("PUT", "/v2/keys" + kPrefix + "/127.0.0.99",

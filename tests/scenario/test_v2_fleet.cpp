@@ -132,7 +132,7 @@ sup_test::Running startNode(const sup_test::TempDir& dir, const EtcdServer& etcd
 
 }  // namespace
 
-TEST_CASE("a node with ETCD_API=v2 joins two nodes registered by the 2014 sidecar") {
+TEST_CASE("a node with ETCD_API=v2 joins two nodes registered by the 2014 sidecar", "[v2]") {
   sup_test::TempDir dir;
   EtcdServer etcd;
   sidecarRegisters(dir, etcd, "10.1.0.21");
@@ -161,7 +161,7 @@ TEST_CASE("a node with ETCD_API=v2 joins two nodes registered by the 2014 sideca
         std::vector<std::string>{kPrefix + "/10.1.0.21", kPrefix + "/10.1.0.22"});
 }
 
-TEST_CASE("auto mode beside a v2 fleet: exit 2 with the fix, nothing written to etcd") {
+TEST_CASE("auto mode beside a v2 fleet: exit 2 with the fix, nothing written to etcd", "[v2]") {
   sup_test::TempDir dir;
   EtcdServer etcd;
   sidecarRegisters(dir, etcd, "10.1.0.21");
@@ -213,7 +213,7 @@ TEST_CASE("auto mode on an etcd without the v2 API: the 404 means no v2 fleet, i
   CHECK(node.waitExit(Millis(5000)) == 143);
 }
 
-TEST_CASE("auto mode with a live v3 registration: joins it, the v2 keyspace is not read") {
+TEST_CASE("auto mode with a live v3 registration: joins it, the v2 keyspace is not read", "[v2]") {
   sup_test::TempDir dir;
   EtcdServer etcd;
   sidecarRegisters(dir, etcd, "10.1.0.21");
