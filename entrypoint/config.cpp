@@ -733,11 +733,17 @@ std::string helpText() {
       "is run; options alone (-Ekey=value) are given to it. Any other command (bash, "
       "elasticsearch-keystore) is only supervised, unless DISCOVERY=on. The command "
       "reset-bootstrap deletes a first-bootstrap decision no node can carry out.");
+  // Built from exit_codes.hpp so that the help cannot drift from the codes the program uses.
+  using namespace exit_code;
   formatter.setFooter(
-      "Exit status: the command's own exit code, or 128+N when it died of signal N; "
-      "2 bad usage or setting (nothing started); 3 node name taken by another live node; "
-      "4 reset-bootstrap refused; "
-      "111 system failure before start; 126 command not executable; 127 command not found.");
+      "Exit status: the command's own exit code, or " + std::to_string(kSignalBase) +
+      "+N when it died of signal N; " + std::to_string(kUsage) +
+      " bad usage or setting (nothing started); " + std::to_string(kNodeNameTaken) +
+      " node name taken by another live node; " + std::to_string(kRefused) +
+      " reset-bootstrap refused; " + std::to_string(kEtcdAuth) +
+      " etcd refused the credentials or their permissions (nothing started); " +
+      std::to_string(kSystem) + " system failure before start; " + std::to_string(kNotExecutable) +
+      " command not executable; " + std::to_string(kNotFound) + " command not found.");
   formatter.format(text);
   return text.str();
 }
