@@ -5,8 +5,8 @@
 # broken invariant fails the run and keeps the input that caused it (named in the output).
 #
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]     default 30 s each, every target
-#   ESETCD_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz); scripts/test.sh points it
-#                          at its ASan build, which has the targets too
+#   ESETCD_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz); scripts/test.sh uses
+#                          <its build directory>-fuzz
 #   ESETCD_FUZZ_KEEP_CORPUS=1  merge the new inputs back into fuzz/corpus (after a long run)
 set -euo pipefail
 # shellcheck source=../scripts/lib.sh
@@ -18,11 +18,13 @@ BUILD_DIR=${ESETCD_FUZZ_BUILD_DIR:-$ESETCD_ROOT/build-fuzz}
 build() {
   need_apt clang-14 libclang-rt-14-dev cmake ninja-build pkg-config libpoco-dev \
     libcurl4-openssl-dev nlohmann-json3-dev
+  need_apt ccache
+  use_ccache
   if [[ ! -f $BUILD_DIR/build.ninja ]]; then
     say "configuring $BUILD_DIR (clang, ESETCD_FUZZ=ON, address,undefined)"
     CC=clang-14 CXX=clang++-14 cmake -S "$ESETCD_ROOT" -B "$BUILD_DIR" -G Ninja \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESETCD_FUZZ=ON -DESETCD_SANITIZE=address,undefined \
-      -DESETCD_TESTS=OFF >/dev/null
+      -DESETCD_TESTS=OFF "$CCACHE_LAUNCHER" >/dev/null
   fi
   cmake --build "$BUILD_DIR" --target "${targets[@]/#/fuzz_}" >/dev/null
 }

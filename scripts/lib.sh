@@ -77,6 +77,16 @@ need_apt() {
   fi
 }
 
+# use_ccache — compile through ccache with its store in the cache directory, keyed on paths
+# relative to the repository (a fresh clone elsewhere hits the same entries). Sets CCACHE_LAUNCHER
+# to the CMake flag that turns it on (not printed: the exports must outlive the call); needs the
+# ccache package (need_apt ccache).
+use_ccache() {
+  export CCACHE_DIR="$ESETCD_CACHE/ccache" CCACHE_BASEDIR="$ESETCD_ROOT" CCACHE_NOHASHDIR=true
+  export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-3G}
+  CCACHE_LAUNCHER=-DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+}
+
 # debian_repos — "TYPE URI RELEASE" (TYPE deb or deb-src) for each Debian bookworm repository
 # that apt is configured with, whatever the sources format (one-line or deb822): apt itself parses
 # the configuration. --no-release-info lists entries whose indexes were never downloaded too.
