@@ -1,7 +1,8 @@
 // Bootstrap: the one-time choice of the initial master nodes of a brand-new 7.x+ cluster (and
 // OpenSearch), made through etcd so that exactly one choice exists per cluster, and only nodes
 // with empty data that are in it ever get cluster.initial_master_nodes (docs/design.md,
-// "First bootstrap"). Decisions are pure; coordinateBootstrap() does the etcd part before the start.
+// "First bootstrap"). Decisions are pure; coordinateBootstrap() does the etcd part before the
+// start.
 #pragma once
 
 #include <chrono>
