@@ -11,7 +11,7 @@
 #include "command.hpp"
 #include "exit_codes.hpp"
 #include "http.hpp"
-#include "lazy_store.hpp"
+#include "etcd_lazy_store.hpp"
 #include "log.hpp"
 #include "monitor.hpp"
 #include "registrar.hpp"

@@ -1,4 +1,4 @@
-#include "lazy_store.hpp"
+#include "etcd_lazy_store.hpp"
 
 namespace esetcd {
 
