@@ -7,6 +7,7 @@
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]     default 30 s each, every target
 #   ESETCD_FUZZ_BUILD_DIR  build directory (default <repo>/build-fuzz); scripts/test.sh uses
 #                          <its build directory>-fuzz
+#   ESETCD_FUZZ_JOBS       targets run at once (default: the number of cores)
 #   ESETCD_FUZZ_KEEP_CORPUS=1  merge the new inputs back into fuzz/corpus (after a long run)
 set -euo pipefail
 # shellcheck source=../scripts/lib.sh
@@ -61,8 +62,25 @@ main() {
   (($# > 0)) && shift
   targets=("${@:-${TARGETS[@]}}")
   build
-  say "fuzzing ${#targets[@]} targets, $seconds s each"
-  for t in "${targets[@]}"; do run "$t" "$seconds"; done
+  local jobs=${ESETCD_FUZZ_JOBS:-$(nproc)} out failed=0 t running=0
+  say "fuzzing ${#targets[@]} targets, $seconds s each, $jobs at a time"
+  # One libFuzzer process per core; each target's lines are printed in order once all are done.
+  out=$(mktemp -d "${TMPDIR:-/tmp}/esetcd-fuzz-out.XXXXXX")
+  for t in "${targets[@]}"; do
+    if ((running >= jobs)); then
+      wait -n || failed=1
+      running=$((running - 1))
+    fi
+    run "$t" "$seconds" >"$out/$t" 2>&1 &
+    running=$((running + 1))
+  done
+  while ((running > 0)); do
+    wait -n || failed=1
+    running=$((running - 1))
+  done
+  for t in "${targets[@]}"; do cat "$out/$t"; done
+  rm -rf "$out"
+  ((failed == 0)) || die "a fuzz target failed (its lines above name the input)"
   say "no crash, no finding in ${#targets[@]} targets"
 }
 
