@@ -9,9 +9,9 @@
 #include "assembly.hpp"
 #include "bootstrap.hpp"
 #include "command.hpp"
+#include "etcd_lazy_store.hpp"
 #include "exit_codes.hpp"
 #include "http.hpp"
-#include "etcd_lazy_store.hpp"
 #include "log.hpp"
 #include "monitor.hpp"
 #include "registrar.hpp"
@@ -279,6 +279,136 @@ std::optional<int> checkV2Fleet(const Config& c) {
   return exit_code::kUsage;
 }
 
+// What the start-up steps below share: the resolved plan, the first listing and whether etcd
+// answered it, and the start guard that turns a stop signal into an exit before the spawn.
+struct Starting {
+  explicit Starting(const Config& config) : c(config) {}
+  const Config& c;
+  Plan plan;
+  StartGuard* guard = nullptr;
+  StartRead read;
+  bool etcdAnswered = false;  // the first listing came back
+  bool clusterLive = false;   // ... with a live registration: a formed cluster to join
+};
+
+// 128+N after a stop signal N during the start, logged; nothing when none arrived.
+std::optional<int> stoppedByStartSignal(const Starting& s) {
+  const int sig = s.guard->stopSignal();
+  if (sig == 0) return std::nullopt;
+  logInfo(std::string("received SIG") + sigabbrev_np(sig) +
+          " before the command started; exiting, nothing started");
+  return exit_code::kSignalBase + sig;
+}
+
+void logPlan(const Config& c, const Plan& plan) {
+  logInfo("node " + plan.self.nodeName + " at " +
+          hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
+          (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
+          joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
+  logInfo("health probe " + describeNodeApi(plan.nodeApi));
+  logInfo(describeRoles(plan.roles));
+}
+
+// From the first etcd request to the spawn: a stop signal aborts the request in flight and ends
+// the start, and orphans are reaped. Never freed, like `bg`: connections keep its flag.
+StartGuard* guardTheStart() {
+  auto* guard = new StartGuard(httpWakeAll);
+  useStartGuard(guard);
+  return guard;
+}
+
+// The one listing before the start, and every reason it gives to stop there: a stop signal,
+// credentials etcd refuses, our name taken by a live node, a v2 fleet under ETCD_API=auto, our
+// name announced by another starting node.
+std::optional<int> readEtcd(Starting& s) {
+  const Config& c = s.c;
+  s.read = readPeersAtStart(c);
+  if (auto code = stoppedByStartSignal(s)) return code;
+  if (s.read.refused) return etcdRefused(*s.read.refused);
+  if (s.read.snapshot) {
+    logInfo("read " + std::to_string(s.read.snapshot->peers.size()) + " registrations from etcd (" +
+            s.read.store->api() + ")" +
+            (s.read.snapshot->truncated ? ", the first ones only: the node name check covers those"
+                                        : ""));
+  }
+  if (auto code = checkNodeName(s.read, s.plan)) return code;
+  s.etcdAnswered = s.read.snapshot.has_value();
+  s.clusterLive = s.etcdAnswered && !s.read.snapshot->peers.empty();
+  if (!s.etcdAnswered || s.clusterLive) return std::nullopt;
+  if (c.etcdApi == "auto" && std::string(s.read.store->api()) == "v3") {
+    auto code = checkV2Fleet(c);
+    if (auto signalled = stoppedByStartSignal(s)) return signalled;
+    if (code) return code;
+  }
+  auto code = checkAnnouncedName(*s.read.store, c, s.plan);
+  if (auto signalled = stoppedByStartSignal(s)) return signalled;
+  return code;
+}
+
+// What the command line and the seed file are made of, before the bootstrap adds its part.
+StartInputs startInputs(const Starting& s) {
+  StartInputs in;
+  in.self = s.plan.self;
+  in.flavor = s.plan.flavor;
+  in.clusterName = s.plan.clusterName;
+  in.transportBindPort = s.plan.transportBindPort;
+  in.userKeys = s.plan.userKeys;
+  if (initialMastersKey(s.plan.flavor).empty()) in.minimumMasterNodes = quorum(s.c.bootstrapExpect);
+  return in;
+}
+
+// A live registration means a formed cluster: join it with what the one listing gave (the common
+// case costs a single etcd request before the exec). Otherwise, when etcd answered, announce this
+// node so that starting peers find each other, and settle the first bootstrap when it is due;
+// when it did not, start at once with the cached peers (ETCD_START_TIMEOUT is the whole wait).
+std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in) {
+  const Config& c = s.c;
+  if (s.etcdAnswered && !s.clusterLive) {
+    BootstrapOutcome boot = announceAndBootstrap(c, s.plan, *s.read.store, bg);
+    if (boot.stopSignal || s.guard->stopSignal()) {
+      bg.stopAll();
+      if (auto code = stoppedByStartSignal(s)) return code;
+      return exit_code::kSignalBase + boot.stopSignal;
+    }
+    if (boot.nameTaken) {
+      bg.stopAll();
+      return nameTaken(s.plan, *boot.nameTaken, "announced by a starting node");
+    }
+    in.initialMasters = boot.initialMasters;
+    auto withStarting = readPeers(*s.read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
+    if (withStarting) s.read.snapshot = withStarting.value();
+  } else if (!s.etcdAnswered && !initialMastersKey(s.plan.flavor).empty() && s.plan.freshData &&
+             !s.plan.singleNode) {
+    logWarn(
+        "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
+        "cluster cannot form until nodes restart with etcd reachable");
+  }
+  in.seeds = startSeeds(s.read.snapshot, s.plan);
+  logInfo("seed hosts [" + joinWords(in.seeds) + "]");
+  return std::nullopt;
+}
+
+std::optional<int> writeSeedFile(const Starting& s, const StartPlan& start, Background& bg) {
+  if (!start.usesSeedFile) return std::nullopt;
+  std::string error;
+  if (writeFileIfChanged(s.plan.seedFile, start.seedFileText, error, false) != WriteOutcome::Failed)
+    return std::nullopt;
+  bg.stopAll();
+  return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + s.c.esPathConf + "\": " + error});
+}
+
+// The Supervisor owns waitpid from here; signals now wait for it (and reach the command). A stop
+// signal that came in before the guard let go still ends the start.
+std::optional<int> endStartGuard(const Starting& s, Background& bg) {
+  s.guard->stop();
+  useStartGuard(nullptr);
+  auto code = stoppedByStartSignal(s);
+  if (code) bg.stopAll();
+  return code;
+}
+
+// The program's outline: which kind of start, the plan, etcd, the bootstrap, the command line
+// and seed file, the spawn, then supervision until the command exits.
 int run(const Config& c) {
   CommandClass command = classifyCommand(c.command);
   DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
@@ -287,107 +417,28 @@ int run(const Config& c) {
   if (choice.discover || command.appendToDefault)
     logInfo("layout: home " + c.esHome + " (" + c.layoutReason + "), config " + c.esPathConf);
   if (!choice.discover) return superviseOnly(c, command);
-  Plan plan;
-  auto errors = resolvePlan(c, command, plan);
+
+  Starting s(c);
+  auto errors = resolvePlan(c, command, s.plan);
   if (!errors.empty()) return usageError(errors);
-  logInfo("node " + plan.self.nodeName + " at " +
-          hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
-          (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
-          joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
-  logInfo("health probe " + describeNodeApi(plan.nodeApi));
-  logInfo(describeRoles(plan.roles));
+  logPlan(c, s.plan);
   becomeSubreaperIfNeeded();
   httpGlobalInit();
-  // From the first etcd request to the spawn: a stop signal aborts the request in flight and ends
-  // the start, and orphans are reaped. Never freed, like `bg`: connections keep its flag.
-  auto* guard = new StartGuard(httpWakeAll);
-  useStartGuard(guard);
-  auto stopped = [guard]() -> std::optional<int> {
-    const int sig = guard->stopSignal();
-    if (sig == 0) return std::nullopt;
-    logInfo(std::string("received SIG") + sigabbrev_np(sig) +
-            " before the command started; exiting, nothing started");
-    return exit_code::kSignalBase + sig;
-  };
-
-  StartRead read = readPeersAtStart(c);
-  if (auto code = stopped()) return *code;
-  if (read.refused) return etcdRefused(*read.refused);
-  if (read.snapshot) {
-    logInfo("read " + std::to_string(read.snapshot->peers.size()) + " registrations from etcd (" +
-            read.store->api() + ")" +
-            (read.snapshot->truncated ? ", the first ones only: the node name check covers those"
-                                      : ""));
-  }
-  if (auto code = checkNodeName(read, plan)) return *code;
-  // A live registration means a formed cluster: join it with what the one listing gave (the
-  // common case costs a single etcd request before the exec). Otherwise, when etcd answered,
-  // announce this node so that starting peers find each other, and settle the first bootstrap
-  // when it is due; when it did not, start at once with the cached peers (ETCD_START_TIMEOUT is
-  // the whole wait).
-  const bool etcdAnswered = read.snapshot.has_value();
-  const bool clusterLive = etcdAnswered && !read.snapshot->peers.empty();
-  if (etcdAnswered && !clusterLive && c.etcdApi == "auto" &&
-      std::string(read.store->api()) == "v3") {
-    auto code = checkV2Fleet(c);
-    if (auto signalled = stopped()) return *signalled;
-    if (code) return *code;
-  }
-  if (etcdAnswered && !clusterLive) {
-    auto code = checkAnnouncedName(*read.store, c, plan);
-    if (auto signalled = stopped()) return *signalled;
-    if (code) return *code;
-  }
+  s.guard = guardTheStart();
+  if (auto code = readEtcd(s)) return *code;
 
   // Deliberately never freed: the monitor thread may still be inside a request when the child
   // exits, and main ends the process with _exit without joining it.
-  auto* bg = new Background(c, plan, read.store ? read.store->api() : c.etcdApi);
-  StartInputs in;
-  in.self = plan.self;
-  in.flavor = plan.flavor;
-  in.clusterName = plan.clusterName;
-  in.transportBindPort = plan.transportBindPort;
-  in.userKeys = plan.userKeys;
-  if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  if (etcdAnswered && !clusterLive) {
-    BootstrapOutcome boot = announceAndBootstrap(c, plan, *read.store, *bg);
-    if (boot.stopSignal || guard->stopSignal()) {
-      bg->stopAll();
-      return *stopped();
-    }
-    if (boot.nameTaken) {
-      bg->stopAll();
-      return nameTaken(plan, *boot.nameTaken, "announced by a starting node");
-    }
-    in.initialMasters = boot.initialMasters;
-    auto withStarting = readPeers(*read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
-    if (withStarting) read.snapshot = withStarting.value();
-  } else if (!etcdAnswered && !initialMastersKey(plan.flavor).empty() && plan.freshData &&
-             !plan.singleNode) {
-    logWarn(
-        "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
-        "cluster cannot form until nodes restart with etcd reachable");
-  }
-  in.seeds = startSeeds(read.snapshot, plan);
+  auto* bg = new Background(c, s.plan, s.read.store ? s.read.store->api() : c.etcdApi);
+  StartInputs in = startInputs(s);
+  if (auto code = settleBootstrap(s, *bg, in)) return *code;
   StartPlan start = assembleStart(in);
-  logInfo("seed hosts [" + joinWords(in.seeds) + "]");
-  if (start.usesSeedFile) {
-    std::string error;
-    if (writeFileIfChanged(plan.seedFile, start.seedFileText, error, false) ==
-        WriteOutcome::Failed) {
-      bg->stopAll();
-      return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + c.esPathConf + "\": " + error});
-    }
-  }
-  // The Supervisor owns waitpid from here; signals now wait for it (and reach the command).
-  guard->stop();
-  useStartGuard(nullptr);
-  if (auto code = stopped()) {
-    bg->stopAll();
-    return *code;
-  }
-  std::vector<std::string> cache = etcdAnswered ? in.seeds : std::vector<std::string>();
-  return spawnAndSupervise(c, plan, start, bg, etcdAnswered ? read.snapshot->revision : 0, cache);
+  if (auto code = writeSeedFile(s, start, *bg)) return *code;
+  if (auto code = endStartGuard(s, *bg)) return *code;
+
+  std::vector<std::string> cache = s.etcdAnswered ? in.seeds : std::vector<std::string>();
+  return spawnAndSupervise(c, s.plan, start, bg, s.etcdAnswered ? s.read.snapshot->revision : 0,
+                           cache);
 }
 
 }  // namespace
