@@ -371,4 +371,185 @@ std::vector<std::string> EtcdServer::keys(const std::string& prefix) const {
   return found;
 }
 
+EtcdCluster::EtcdCluster(int size)
+    : failuresAtStart_(failedAssertions), uncaughtAtStart_(std::uncaught_exceptions()) {
+  findEtcd();
+  dir_ = makeTempDir("esetcd-cluster");
+  for (int i = 0; i < size; ++i) {
+    Member member;
+    member.name = "member-" + std::to_string(i);
+    member.clientPort = freeLoopbackPort();
+    member.peerPort = freeLoopbackPort();
+    initialCluster_ += (i == 0 ? "" : ",") + member.name + "=" + loopbackUrl(member.peerPort);
+    members_.push_back(member);
+  }
+  // All at once: no member reports healthy before a quorum has elected a leader.
+  for (int i = 0; i < size; ++i) spawn(i, "new");
+  for (int i = 0; i < size; ++i) waitHealthy(i);
+}
+
+EtcdCluster::~EtcdCluster() {
+  for (auto& member : members_) {
+    if (member.pid <= 0) continue;
+    if (member.frozen) ::kill(member.pid, SIGCONT);
+    ::kill(member.pid, SIGTERM);
+  }
+  for (auto& member : members_) {
+    if (member.pid <= 0) continue;
+    if (!waitExit(member.pid, std::chrono::seconds(5))) {
+      ::kill(member.pid, SIGKILL);
+      waitExit(member.pid, std::chrono::seconds(5));
+    }
+    member.pid = -1;
+  }
+  if (failedAssertions > failuresAtStart_ || std::uncaught_exceptions() > uncaughtAtStart_) {
+    std::cerr << "etcd cluster dir kept: " << dir_ << " (member-N/etcd.log inside)\n";
+    return;
+  }
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
+std::string EtcdCluster::clientUrl(int member) const {
+  return loopbackUrl(members_.at(member).clientPort);
+}
+
+void EtcdCluster::spawn(int index, const std::string& clusterState) {
+  Member& member = members_.at(index);
+  const std::string memberDir = dir_ + "/" + member.name;
+  fs::create_directories(memberDir);
+  const std::string peerUrl = loopbackUrl(member.peerPort);
+  // The data dir decides on a restart; the initial-cluster flags only count the first time.
+  const std::vector<std::string> args = {findEtcd(),
+                                         "--name=" + member.name,
+                                         "--data-dir=" + memberDir + "/data",
+                                         "--listen-client-urls=" + clientUrl(index),
+                                         "--advertise-client-urls=" + clientUrl(index),
+                                         "--listen-peer-urls=" + peerUrl,
+                                         "--initial-advertise-peer-urls=" + peerUrl,
+                                         "--initial-cluster=" + initialCluster_,
+                                         "--initial-cluster-state=" + clusterState,
+                                         "--initial-cluster-token=esetcd-test"};
+  member.pid = spawnEtcd(args, memberDir + "/etcd.log");
+  member.frozen = false;
+}
+
+void EtcdCluster::waitHealthy(int index) {
+  Member& member = members_.at(index);
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(member.pid, &status, WNOHANG) == member.pid) {
+      member.pid = -1;
+      throw std::runtime_error(member.name + " exited during start; its log:\n" + logTail(index));
+    }
+    HttpRequest probe;
+    probe.url = clientUrl(index) + "/health";
+    probe.timeout = std::chrono::milliseconds(500);
+    const auto answer = httpPerform(probe, TlsOptions{});
+    if (answer.status == 200 && answer.body.find("\"true\"") != std::string::npos) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw std::runtime_error(member.name + " not healthy within 20 s; its log:\n" + logTail(index));
+}
+
+std::string EtcdCluster::logTail(int index) const {
+  const std::string text = readText(dir_ + "/" + members_.at(index).name + "/etcd.log");
+  return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
+}
+
+int EtcdCluster::leader() const {
+  // Member ids are uint64 sent as JSON strings: compared as text, never as numbers.
+  std::map<std::string, int> byId;
+  std::string leaderId;
+  for (int i = 0; i < size(); ++i) {
+    if (members_[i].pid <= 0 || members_[i].frozen) continue;
+    const auto answer = requestTo(i, "POST", "/v3/maintenance/status", "{}");
+    if (answer.status != 200) continue;
+    const auto doc = nlohmann::json::parse(answer.body, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("header")) continue;
+    byId[doc["header"].value("member_id", "")] = i;
+    if (leaderId.empty()) leaderId = doc.value("leader", "");
+  }
+  const auto it = byId.find(leaderId);
+  return it == byId.end() ? -1 : it->second;
+}
+
+void EtcdCluster::kill(int index) {
+  Member& member = members_.at(index);
+  if (member.pid <= 0) return;
+  ::kill(member.pid, SIGKILL);
+  waitExit(member.pid, std::chrono::seconds(5));
+  member.pid = -1;
+  member.frozen = false;
+}
+
+void EtcdCluster::freeze(int index) {
+  Member& member = members_.at(index);
+  if (member.pid <= 0) return;
+  ::kill(member.pid, SIGSTOP);
+  member.frozen = true;
+}
+
+void EtcdCluster::thaw(int index) {
+  Member& member = members_.at(index);
+  if (member.pid <= 0) return;
+  ::kill(member.pid, SIGCONT);
+  member.frozen = false;
+}
+
+void EtcdCluster::start(int index) {
+  if (members_.at(index).pid > 0) return;
+  spawn(index, "existing");
+  waitHealthy(index);
+}
+
+HttpResponse EtcdCluster::requestTo(int index, const std::string& method, const std::string& path,
+                                    const std::string& body) const {
+  HttpRequest raw;
+  raw.method = method;
+  raw.url = clientUrl(index) + path;
+  raw.body = body;
+  raw.contentType = body.empty() ? std::string() : "application/json";
+  raw.timeout = std::chrono::seconds(2);
+  return httpPerform(raw, TlsOptions{});
+}
+
+HttpResponse EtcdCluster::request(const std::string& method, const std::string& path,
+                                  const std::string& body) const {
+  HttpResponse answer;
+  for (int i = 0; i < size(); ++i) {
+    if (members_[i].pid <= 0 || members_[i].frozen) continue;
+    answer = requestTo(i, method, path, body);
+    if (answer.status != 0) return answer;
+  }
+  return answer;
+}
+
+BlackHole::BlackHole() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  // Listening without ever calling accept(): connections complete into the backlog (and later
+  // SYNs are dropped once it is full), so a client connects, sends, and waits for an answer.
+  if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::listen(fd_, 64) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("cannot listen on a loopback port");
+  }
+  port_ = ntohs(address.sin_port);
+}
+
+BlackHole::~BlackHole() {
+  ::close(fd_);
+}
+
+std::string BlackHole::url() const {
+  return loopbackUrl(port_);
+}
+
 }  // namespace esetcd::testing

@@ -127,4 +127,72 @@ class EtcdServer {
   int uncaughtAtStart_ = 0;
 };
 
+// EtcdCluster runs a real cluster of `size` etcd members on loopback (distinct client and peer
+// ports, one data dir each, --initial-cluster naming all), for the fault tests: a member can be
+// killed, frozen, thawed and started again on its ports and data. Every member is thawed and
+// stopped at the end; the dir (member-N/etcd.log inside) is kept when the test failed.
+class EtcdCluster {
+ public:
+  // Starts every member and waits until each answers /health with a leader elected; throws
+  // std::runtime_error (with the end of the member's log) when one does not.
+  explicit EtcdCluster(int size = 3);
+  ~EtcdCluster();
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  int size() const { return static_cast<int>(members_.size()); }
+  std::string clientUrl(int member) const;
+  pid_t pid(int member) const { return members_.at(member).pid; }
+  const std::string& dir() const { return dir_; }
+
+  // The leader as the running members see it (POST /v3/maintenance/status on each: the member
+  // whose header.member_id is the leader it reports); -1 when none answers with one.
+  int leader() const;
+
+  void kill(int member);    // SIGKILL, reaped
+  void freeze(int member);  // SIGSTOP: the port still accepts, nothing answers
+  void thaw(int member);    // SIGCONT
+  void start(int member);   // again after kill(): same ports, same data; waits for /health
+
+  // One request to the first running, unfrozen member that answers with an HTTP status.
+  HttpResponse request(const std::string& method, const std::string& path,
+                       const std::string& body = "") const;
+  // The same to one member.
+  HttpResponse requestTo(int member, const std::string& method, const std::string& path,
+                         const std::string& body = "") const;
+
+ private:
+  struct Member {
+    std::string name;
+    int clientPort = 0;
+    int peerPort = 0;
+    pid_t pid = -1;
+    bool frozen = false;
+  };
+  void spawn(int member, const std::string& clusterState);
+  void waitHealthy(int member);
+  std::string logTail(int member) const;
+
+  std::string dir_;
+  std::string initialCluster_;
+  std::vector<Member> members_;
+  int failuresAtStart_ = 0;
+  int uncaughtAtStart_ = 0;
+};
+
+// A loopback endpoint that accepts TCP connections into its backlog and never answers: a
+// black-holed etcd member, a request to which can only time out.
+class BlackHole {
+ public:
+  BlackHole();
+  ~BlackHole();
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+  std::string url() const;
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 }  // namespace esetcd::testing
