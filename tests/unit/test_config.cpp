@@ -294,7 +294,7 @@ TEST_CASE("help lists every setting with its env name, flag and default") {
   }
 }
 
-TEST_CASE("--help and --version are recognised") {
+TEST_CASE("the help and version flags are recognised (--help, --version)") {
   CHECK(parse({"--help"}).config.showHelp);
   CHECK(parse({"--version"}).config.showVersion);
 }
