@@ -248,8 +248,12 @@ TEST_CASE("auth: a permission revoked while running: one error, one line when it
   const std::string refused = "etcdserver: permission denied";
   REQUIRE(sup_test::waitUntil(
       [&] { return sup_test::readFile(a.log).find(refused) != std::string::npos; }, Millis(10000)));
-  // Two more probes: still one error line for the registration.
-  std::this_thread::sleep_for(Millis(9000));
+  // Two more refresh rounds, each proved by the probe line (debug) that follows it on the one
+  // monitor thread: three more probe lines mean the two rounds in between are complete.
+  const size_t probes = count(sup_test::readFile(a.log), "health probe: ");
+  REQUIRE(sup_test::waitUntil(
+      [&] { return count(sup_test::readFile(a.log), "health probe: ") >= probes + 3; },
+      Millis(20000)));
   const std::string during = sup_test::readFile(a.log);
   CHECK(count(during, " E cannot refresh " + a.key) == 1);
   CHECK(during.find("the registration lapses within 10s") != std::string::npos);
