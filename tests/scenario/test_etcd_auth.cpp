@@ -153,9 +153,15 @@ void survives(const EtcdServer& etcd, const std::function<void()>& invalidate) {
   REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, a.key); }, Millis(8000)));
   const auto lease = leaseOf(etcd, a.key);
 
+  const auto invalidated = std::chrono::steady_clock::now();
   invalidate();
-  // Longer than the TTL: every refresh since had to log in again, and none failed for good.
-  std::this_thread::sleep_for(Millis(12000));
+  // The path under test ran: etcd rejected a token and the node logged in again (debug line).
+  REQUIRE(sup_test::waitUntil(
+      [&] { return sup_test::readFile(a.log).find("authenticating again") != std::string::npos; },
+      Millis(12000)));
+  // Precondition only: more than the TTL (10 s) since the fault, so that a lease nobody could
+  // refresh would be gone. The same lease must still hold the key.
+  std::this_thread::sleep_until(invalidated + Millis(12000));
   CHECK(leaseOf(etcd, a.key) == lease);
 
   Node b(dir, "node-b", "127.0.0.12", etcd, "es", "es-pass");
