@@ -371,6 +371,19 @@ std::vector<std::string> EtcdServer::keys(const std::string& prefix) const {
   return found;
 }
 
+EtcdServerOptions jwtServerOptions(const std::string& dir) {
+  const std::string key = dir + "/jwt.key";
+  const std::string pub = dir + "/jwt.pub";
+  const std::string make = "openssl genrsa -out '" + key +
+                           "' 2048 2>/dev/null && openssl rsa -in '" + key + "' -pubout -out '" +
+                           pub + "' 2>/dev/null";
+  if (std::system(make.c_str()) != 0) throw std::runtime_error("openssl could not make " + key);
+  EtcdServerOptions options;
+  options.extraArgs = {"--auth-token=jwt,pub-key=" + pub + ",priv-key=" + key +
+                       ",sign-method=RS256,ttl=10m"};
+  return options;
+}
+
 EtcdCluster::EtcdCluster(int size)
     : failuresAtStart_(failedAssertions), uncaughtAtStart_(std::uncaught_exceptions()) {
   findEtcd();

@@ -85,6 +85,11 @@ struct EtcdServerOptions {
   std::optional<EtcdServerTls> tls;    // set: the client URL is https (peers stay on http)
 };
 
+// Options for an etcd with JWT tokens (RS256; openssl makes the key pair in `dir`): the tokens
+// outlive an etcd restart and any TTL of ours, but etcd refuses them after an auth change.
+// Throws std::runtime_error when openssl fails.
+EtcdServerOptions jwtServerOptions(const std::string& dir);
+
 class EtcdServer {
  public:
   // Starts etcd and waits until /health answers; throws std::runtime_error (with the end of

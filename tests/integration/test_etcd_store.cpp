@@ -148,21 +148,6 @@ void addUnrelatedUser(const EtcdServer& server, const std::string& name) {
   REQUIRE(added.status == 200);
 }
 
-// etcd with JWT tokens (RS256, keys made by openssl in `dir`): they outlive an etcd restart and
-// any TTL of ours, but etcd refuses them after an auth change.
-EtcdServerOptions jwtServer(const esetcd::testing::TestDir& dir) {
-  const std::string key = dir.file("jwt.key");
-  const std::string pub = dir.file("jwt.pub");
-  const std::string make = "openssl genrsa -out '" + key +
-                           "' 2048 2>/dev/null && openssl rsa -in '" + key + "' -pubout -out '" +
-                           pub + "' 2>/dev/null";
-  REQUIRE(std::system(make.c_str()) == 0);
-  EtcdServerOptions options;
-  options.extraArgs = {"--auth-token=jwt,pub-key=" + pub + ",priv-key=" + key +
-                       ",sign-method=RS256,ttl=10m"};
-  return options;
-}
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("list returns every key below the directory and no sibling prefix", "[etcd]", V3,
@@ -674,7 +659,7 @@ TEST_CASE("v3 auth: a lease refreshed after its token expired (keepalive checks 
 
 TEST_CASE("v3 auth with JWT tokens: an auth change means one new login, for every call", "[etcd]") {
   esetcd::testing::TestDir dir;
-  EtcdServer server(jwtServer(dir));
+  EtcdServer server(esetcd::testing::jwtServerOptions(dir.path()));
   enableAuth(server);
   EtcdOptions options = optionsFor(server);
   options.username = "root";

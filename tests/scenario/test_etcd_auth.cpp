@@ -205,15 +205,7 @@ TEST_CASE("auth: an etcd restart drops every simple token: registration and watc
 
 TEST_CASE("auth: JWT tokens and an auth change (a user added): registration and watch survive") {
   sup_test::TempDir keys;
-  const std::string key = keys.file("jwt.key");
-  const std::string pub = keys.file("jwt.pub");
-  const std::string make = "openssl genrsa -out '" + key +
-                           "' 2048 2>/dev/null && openssl rsa -in '" + key + "' -pubout -out '" +
-                           pub + "' 2>/dev/null";
-  REQUIRE(std::system(make.c_str()) == 0);
-  EtcdServerOptions options;
-  options.extraArgs = {"--auth-token=jwt,pub-key=" + pub + ",priv-key=" + key +
-                       ",sign-method=RS256,ttl=10m"};
+  const EtcdServerOptions options = esetcd::testing::jwtServerOptions(keys.path());
   EtcdServer etcd(options);
   enableAuth(etcd);
   survives(etcd, [&etcd] {
