@@ -43,15 +43,7 @@ docker run --rm --name "$RUN-status" -e ETCD_ENDPOINTS=http://127.0.0.1:1 -e ETC
   "$IMG" -- sh -c 'exit 7' >"$T/status.out" 2>&1 || rc=$?
 check "the command's exit status passes through docker run (sh -c 'exit 7' → $rc)" test "$rc" = 7
 
-IP=$(free_loopback_ip)
-ETCD=$RUN-etcd
-docker run -d --name "$ETCD" --network host "$ETCD_IMAGE" --name "$ETCD" --data-dir /var/lib/etcd/data \
-  --listen-client-urls "http://$IP:2379" --advertise-client-urls "http://$IP:2379" \
-  --listen-peer-urls "http://$IP:2380" --initial-advertise-peer-urls "http://$IP:2380" \
-  --initial-cluster "$ETCD=http://$IP:2380" >/dev/null
-etcdctl_ip() { etcdctl_in "$ETCD" --endpoints "http://$IP:2379" "$@"; }
-wait_for 30 "etcd container on $IP:2379" etcdctl_ip endpoint health
-ok "etcd container $ETCD on $IP:2379 (host network)"
+start_host_etcd
 
 PREFIX=/services/elasticsearch
 VOLUME=$RUN-data

@@ -155,6 +155,21 @@ etcdctl_in() {
   docker exec -e ETCDCTL_API=3 "$c" etcdctl "$@"
 }
 
+# start_host_etcd — an etcd container on the host network, on a free loopback address of its
+# own; sets IP and ETCD and defines etcdctl_ip (etcdctl against it).
+start_host_etcd() {
+  IP=$(free_loopback_ip)
+  ETCD=$RUN-etcd
+  docker run -d --name "$ETCD" --network host "$ETCD_IMAGE" --name "$ETCD" \
+    --data-dir /var/lib/etcd/data \
+    --listen-client-urls "http://$IP:2379" --advertise-client-urls "http://$IP:2379" \
+    --listen-peer-urls "http://$IP:2380" --initial-advertise-peer-urls "http://$IP:2380" \
+    --initial-cluster "$ETCD=http://$IP:2380" >/dev/null
+  etcdctl_ip() { etcdctl_in "$ETCD" --endpoints "http://$IP:2379" "$@"; }
+  wait_for 30 "etcd container on $IP:2379" etcdctl_ip endpoint health
+  ok "etcd container $ETCD on $IP:2379 (host network)"
+}
+
 # start_etcd_container NAME NETWORK — etcd 3.4 (v2 API on too) on a network of this test.
 start_etcd_container() {
   docker run -d --name "$1" --network "$2" "$ETCD_IMAGE" \

@@ -39,15 +39,7 @@ check "ENTRYPOINT is the static binary alone, CMD empty" \
   test "$(docker image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' "$IMG")" \
   = '["/usr/local/bin/es-etcd-entrypoint"] []'
 
-IP=$(free_loopback_ip)
-ETCD=$RUN-etcd
-docker run -d --name "$ETCD" --network host "$ETCD_IMAGE" --name "$ETCD" --data-dir /var/lib/etcd/data \
-  --listen-client-urls "http://$IP:2379" --advertise-client-urls "http://$IP:2379" \
-  --listen-peer-urls "http://$IP:2380" --initial-advertise-peer-urls "http://$IP:2380" \
-  --initial-cluster "$ETCD=http://$IP:2380" >/dev/null
-etcdctl_ip() { etcdctl_in "$ETCD" --endpoints "http://$IP:2379" "$@"; }
-wait_for 30 "etcd container on $IP:2379" etcdctl_ip endpoint health
-ok "etcd container $ETCD on $IP:2379 (host network)"
+start_host_etcd
 
 # Each part is a cluster of its own, under its own prefix ($PREFIX, set per part).
 key_value() { etcdctl_ip get --print-value-only "$PREFIX/$IP"; }
