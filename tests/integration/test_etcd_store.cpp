@@ -15,12 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../result_checks.hpp"
 #include "etcd.hpp"
 #include "etcd_codec.hpp"
 #include "etcd_server.hpp"
 #include "fake_http_server.hpp"
 
 using namespace esetcd;
+using esetcd::testing::errorText;
 using esetcd::testing::EtcdServer;
 using esetcd::testing::EtcdServerOptions;
 using esetcd::testing::FakeHttpServer;
@@ -57,11 +59,6 @@ std::unique_ptr<Store> storeFor(const std::string& api, const EtcdServer& server
 
 milliseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-}
-
-std::string errorText(const Error& error) {
-  return std::string(toString(error.kind)) + " (" + std::to_string(error.code) +
-         "): " + error.message;
 }
 
 // Our open TCP sockets, and how many of them lack close-on-exec. libcurl 7.88's internal
@@ -154,10 +151,10 @@ TEMPLATE_TEST_CASE("list returns every key below the directory and no sibling pr
                    V2) {
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
-  REQUIRE(*store->createIfAbsent(kDir + "/10.0.0.6:9300", "b", 0));
-  REQUIRE(*store->createIfAbsent(kDir + "/10.0.0.5:9300", "a", 0));
-  REQUIRE(*store->createIfAbsent(kDir + "/nested/deeper", "c", 0));
-  REQUIRE(*store->createIfAbsent("/services/elasticsearch-state/x", "sibling", 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/10.0.0.6:9300", "b", 0)));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/10.0.0.5:9300", "a", 0)));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/nested/deeper", "c", 0)));
+  REQUIRE(VALUE_OF(store->createIfAbsent("/services/elasticsearch-state/x", "sibling", 0)));
 
   const auto listing = store->list(kDir);
   REQUIRE(listing);
@@ -167,7 +164,7 @@ TEMPLATE_TEST_CASE("list returns every key below the directory and no sibling pr
   CHECK(listing->kvs[1].key == kDir + "/10.0.0.6:9300");
   CHECK(listing->kvs[2].key == kDir + "/nested/deeper");
   CHECK(listing->revision > 0);
-  CHECK(store->list(kDir + "/")->kvs.size() == 3);
+  CHECK(VALUE_OF(store->list(kDir + "/")).kvs.size() == 3);
 
   const auto missing = store->list("/services/nothing-here");
   REQUIRE(missing);
@@ -180,7 +177,7 @@ TEMPLATE_TEST_CASE("list with a limit returns the first keys and says it was cut
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
   for (const char* host : {"10.0.0.3", "10.0.0.1", "10.0.0.2"})
-    REQUIRE(*store->createIfAbsent(kDir + "/" + host, "v", 0));
+    REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/" + host, "v", 0)));
   const auto cut = store->list(kDir, 2);
   REQUIRE(cut);
   REQUIRE(cut->kvs.size() == 2);
@@ -197,7 +194,7 @@ TEMPLATE_TEST_CASE("get returns the value or nothing", "[etcd]", V3, V2) {
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
   const std::string value = "value with spaces, & = + / % and utf-8 \xc3\xa9";
-  REQUIRE(*store->createIfAbsent(kDir + "/node 1", value, 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/node 1", value, 0)));
   const auto found = store->get(kDir + "/node 1");
   REQUIRE(found);
   CHECK(*found == std::optional<std::string>(value));
@@ -218,7 +215,7 @@ TEMPLATE_TEST_CASE("refresh keeps a TTL key beyond its TTL", "[etcd]", V3, V2) {
     INFO("refresh " << i << ": " << (refreshed ? "ok" : errorText(refreshed.error())));
     REQUIRE(refreshed);
   }
-  CHECK(*store->get(kDir + "/self") == std::optional<std::string>("10.0.0.5:9300"));
+  CHECK(VALUE_OF(store->get(kDir + "/self")) == std::optional<std::string>("10.0.0.5:9300"));
 }
 
 TEMPLATE_TEST_CASE("a TTL key expires without refresh, then refresh reports LeaseLost", "[etcd]",
@@ -250,7 +247,7 @@ TEMPLATE_TEST_CASE("a key dropped behind our back: LeaseLost, then putWithTtl re
   REQUIRE(lease);
   REQUIRE(store->refresh(*lease));
   dropBehindOurBack(server, TestType::api, *lease);
-  CHECK_FALSE(store->get(kDir + "/self")->has_value());
+  CHECK_FALSE(VALUE_OF(store->get(kDir + "/self")).has_value());
 
   const auto refreshed = store->refresh(*lease);
   REQUIRE_FALSE(refreshed);
@@ -258,7 +255,7 @@ TEMPLATE_TEST_CASE("a key dropped behind our back: LeaseLost, then putWithTtl re
 
   const auto again = store->putWithTtl(kDir + "/self", "x", 30);
   REQUIRE(again);
-  CHECK(*store->get(kDir + "/self") == std::optional<std::string>("x"));
+  CHECK(VALUE_OF(store->get(kDir + "/self")) == std::optional<std::string>("x"));
   CHECK(store->refresh(*again));
 }
 
@@ -281,12 +278,12 @@ TEMPLATE_TEST_CASE("remove deletes the key and tolerates a missing one", "[etcd]
   const auto lease = store->putWithTtl(kDir + "/self", "x", 30);
   REQUIRE(lease);
   REQUIRE(store->remove(*lease));
-  CHECK_FALSE(store->get(kDir + "/self")->has_value());
+  CHECK_FALSE(VALUE_OF(store->get(kDir + "/self")).has_value());
   CHECK(store->remove(*lease));  // already gone: lease not found / key not found
 
-  REQUIRE(*store->createIfAbsent(kDir + "/forever", "y", 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/forever", "y", 0)));
   REQUIRE(store->remove(Lease{kDir + "/forever", "y", "", 0}));
-  CHECK_FALSE(store->get(kDir + "/forever")->has_value());
+  CHECK_FALSE(VALUE_OF(store->get(kDir + "/forever")).has_value());
 }
 
 TEMPLATE_TEST_CASE("createIfAbsent writes only the first time", "[etcd]", V3, V2) {
@@ -298,35 +295,35 @@ TEMPLATE_TEST_CASE("createIfAbsent writes only the first time", "[etcd]", V3, V2
   const auto second = store->createIfAbsent(kDir + "/bootstrap", "node-b", 0);
   REQUIRE(second);
   CHECK_FALSE(*second);
-  CHECK(*store->get(kDir + "/bootstrap") == std::optional<std::string>("node-a"));
+  CHECK(VALUE_OF(store->get(kDir + "/bootstrap")) == std::optional<std::string>("node-a"));
 
   const auto withTtl = store->createIfAbsent(kDir + "/claim", "node-a", 30);
   REQUIRE(withTtl);
   CHECK(*withTtl);
-  CHECK_FALSE(*store->createIfAbsent(kDir + "/claim", "node-b", 30));
+  CHECK_FALSE(VALUE_OF(store->createIfAbsent(kDir + "/claim", "node-b", 30)));
 }
 
 TEMPLATE_TEST_CASE("removeIfUnchanged deletes only the revision that was read", "[etcd]", V3, V2) {
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
   const std::string key = "/state/bootstrap";
-  REQUIRE(store->createIfAbsent(key, "first", 0).value());
-  auto read = store->getVersioned(key).value();
+  REQUIRE(VALUE_OF(store->createIfAbsent(key, "first", 0)));
+  auto read = VALUE_OF(store->getVersioned(key));
   REQUIRE(read);
   CHECK(read->value == "first");
   CHECK(read->revision > 0);
-  CHECK_FALSE(store->getVersioned("/state/none").value());
+  CHECK_FALSE(VALUE_OF(store->getVersioned("/state/none")));
   // Rewritten in between: the old revision no longer matches, nothing is deleted.
   REQUIRE(store->remove(Lease{key, "", "", 0}));
-  REQUIRE(store->createIfAbsent(key, "second", 0).value());
-  CHECK_FALSE(store->removeIfUnchanged(key, read->revision, {}, 0).value());
-  CHECK(store->get(key).value() == std::optional<std::string>("second"));
-  auto again = store->getVersioned(key).value();
+  REQUIRE(VALUE_OF(store->createIfAbsent(key, "second", 0)));
+  CHECK_FALSE(VALUE_OF(store->removeIfUnchanged(key, read->revision, {}, 0)));
+  CHECK(VALUE_OF(store->get(key)) == std::optional<std::string>("second"));
+  auto again = VALUE_OF(store->getVersioned(key));
   REQUIRE(again);
   CHECK(again->revision > read->revision);
-  CHECK(store->removeIfUnchanged(key, again->revision, {}, 0).value());
-  CHECK_FALSE(store->get(key).value());
-  CHECK_FALSE(store->removeIfUnchanged(key, again->revision, {}, 0).value());
+  CHECK(VALUE_OF(store->removeIfUnchanged(key, again->revision, {}, 0)));
+  CHECK_FALSE(VALUE_OF(store->get(key)));
+  CHECK_FALSE(VALUE_OF(store->removeIfUnchanged(key, again->revision, {}, 0)));
 }
 
 TEST_CASE("v3: removeIfUnchanged fails while a watched directory was written after `since`",
@@ -334,35 +331,32 @@ TEST_CASE("v3: removeIfUnchanged fails while a watched directory was written aft
   EtcdServer server;
   auto store = storeFor("v3", server);
   const std::string key = "/state/bootstrap";
-  REQUIRE(store->createIfAbsent(key, "decision", 0).value());
-  store->putWithTtl("/state/announce/10.0.0.1", "{}", 30).value();
-  auto decision = store->getVersioned(key).value();
-  auto quiet = store->list("/state/announce").value();
+  REQUIRE(VALUE_OF(store->createIfAbsent(key, "decision", 0)));
+  REQUIRE(store->putWithTtl("/state/announce/10.0.0.1", "{}", 30));
+  const auto decision = VALUE_OF(store->getVersioned(key));
+  REQUIRE(decision);
+  const auto quiet = VALUE_OF(store->list("/state/announce"));
   // A node announces itself after the listing: the delete must not happen.
-  store->putWithTtl("/state/announce/10.0.0.2", "{}", 30).value();
-  CHECK_FALSE(
-      store
-          ->removeIfUnchanged(key, decision->revision, {"/state/announce", "/regs"}, quiet.revision)
-          .value());
-  CHECK(store->get(key).value());
+  REQUIRE(store->putWithTtl("/state/announce/10.0.0.2", "{}", 30));
+  const std::vector<std::string> watched = {"/state/announce", "/regs"};
+  CHECK_FALSE(VALUE_OF(store->removeIfUnchanged(key, decision->revision, watched, quiet.revision)));
+  CHECK(VALUE_OF(store->get(key)));
   // Its twin: nothing written below the directories since the listing, and an empty one.
-  auto later = store->list("/state/announce").value();
-  CHECK(
-      store
-          ->removeIfUnchanged(key, decision->revision, {"/state/announce", "/regs"}, later.revision)
-          .value());
-  CHECK_FALSE(store->get(key).value());
+  const auto later = VALUE_OF(store->list("/state/announce"));
+  CHECK(VALUE_OF(store->removeIfUnchanged(key, decision->revision, watched, later.revision)));
+  CHECK_FALSE(VALUE_OF(store->get(key)));
 }
 
 TEST_CASE("v2: removeIfUnchanged refuses directory conditions it cannot check", "[etcd][v2]") {
   EtcdServer server;
   auto store = storeFor("v2", server);
-  REQUIRE(store->createIfAbsent("/state/bootstrap", "d", 0).value());
-  auto read = store->getVersioned("/state/bootstrap").value();
+  REQUIRE(VALUE_OF(store->createIfAbsent("/state/bootstrap", "d", 0)));
+  const auto read = VALUE_OF(store->getVersioned("/state/bootstrap"));
+  REQUIRE(read);
   auto refused = store->removeIfUnchanged("/state/bootstrap", read->revision, {"/state/a"}, 0);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message.find("needs the v3 API") != std::string::npos);
-  CHECK(store->get("/state/bootstrap").value());
+  CHECK(VALUE_OF(store->get("/state/bootstrap")));
 }
 
 TEMPLATE_TEST_CASE("waitForChange wakes within about 100 ms of a put by another client", "[etcd]",
@@ -416,7 +410,7 @@ TEMPLATE_TEST_CASE("waitForChange times out quietly and ignores a sibling prefix
   CHECK(quiet->revision == listing->revision);
   CHECK(waited >= milliseconds(700));
   CHECK(waited < milliseconds(2000));
-  CHECK(other->get("/services/elasticsearch-state/x")->has_value());
+  CHECK(VALUE_OF(other->get("/services/elasticsearch-state/x")).has_value());
 }
 
 TEMPLATE_TEST_CASE("waitForChange from an old revision returns the changes made in between",
@@ -426,8 +420,8 @@ TEMPLATE_TEST_CASE("waitForChange from an old revision returns the changes made 
   auto other = storeFor(TestType::api, server);
   const auto before = store->list(kDir);
   REQUIRE(before);
-  REQUIRE(*other->createIfAbsent(kDir + "/a", "1", 0));
-  REQUIRE(*other->createIfAbsent(kDir + "/b", "2", 0));
+  REQUIRE(VALUE_OF(other->createIfAbsent(kDir + "/a", "1", 0)));
+  REQUIRE(VALUE_OF(other->createIfAbsent(kDir + "/b", "2", 0)));
   const auto after = other->list(kDir);
   REQUIRE(after);
   REQUIRE(after->revision > before->revision);
@@ -456,8 +450,8 @@ TEMPLATE_TEST_CASE(
   auto store = storeFor(TestType::api, server);
   const auto before = store->list(kDir);
   REQUIRE(before);
-  REQUIRE(*store->createIfAbsent(kDir + "/a", "1", 0));
-  REQUIRE(*store->createIfAbsent(kDir + "/b", "2", 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/a", "1", 0)));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/b", "2", 0)));
   forgetHistory(server, TestType::api, *store);
 
   const auto stale = store->waitForChange(kDir, before->revision, milliseconds(3000));
@@ -512,7 +506,7 @@ TEMPLATE_TEST_CASE("no endpoint answering is a Transport error, and a restarted 
                    "[etcd]", V3, V2) {
   EtcdServer server;
   auto store = storeFor(TestType::api, server);
-  REQUIRE(*store->createIfAbsent(kDir + "/kept", "x", 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/kept", "x", 0)));
   server.stop();
 
   const auto start = Clock::now();
@@ -621,7 +615,7 @@ TEST_CASE("v3 auth: token on every call, renewed after it expired, for watches t
   auto store = storeFor("auto", options);
   auto watcher = storeFor("v3", options);  // its own transport, so its own token
   CHECK(std::string(store->api()) == "v3");
-  REQUIRE(*store->createIfAbsent(kDir + "/a", "1", 0));
+  REQUIRE(VALUE_OF(store->createIfAbsent(kDir + "/a", "1", 0)));
   const auto before = watcher->list(kDir);
   REQUIRE(before);
   std::this_thread::sleep_for(milliseconds(2500));  // both tokens expire after 1 s unused

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "../fakes/memory_store.hpp"
+#include "../result_checks.hpp"
 #include "bootstrap.hpp"
 
 using namespace esetcd;
@@ -27,6 +28,13 @@ KeyValue withRoles(const std::string& host, const std::string& name, const std::
       announcementValue(R"({"transport_port":9300,"node_name":")" + name + R"(","roles":)" + roles +
                             R"(,"master_eligible":)" + (masterEligible ? "true" : "false") + "}",
                         true)};
+}
+
+// The decision stored under the state prefix; REQUIREs that one was written.
+std::string storedDecision(MemoryStore& store) {
+  const auto value = VALUE_OF(store.get(kState + "/bootstrap"));
+  REQUIRE(value);
+  return *value;
 }
 
 BootstrapContext context(MemoryStore& store, const std::string& name, int expect, int& sleeps) {
@@ -66,6 +74,7 @@ TEST_CASE("initial masters: the first EXPECT fresh announced names, sorted") {
   REQUIRE(three);
   CHECK(*three == std::vector<std::string>{"es-a", "es-b", "es-c"});
   auto two = chooseInitialMasters(kvs, kState + "/announce", 2);
+  REQUIRE(two);
   CHECK(*two == std::vector<std::string>{"es-a", "es-b"});
   CHECK_FALSE(chooseInitialMasters(kvs, kState + "/announce", 4));
 }
@@ -78,7 +87,7 @@ TEST_CASE("initial masters: only master-eligible nodes are candidates and counte
                                announcement("10.0.0.5", "es-x", true)};
   CHECK(bootstrapCandidates(kvs, kState + "/announce") ==
         std::vector<std::string>{"es-m", "es-x", "os-m"});
-  CHECK(*chooseInitialMasters(kvs, kState + "/announce", 3) ==
+  CHECK(chooseInitialMasters(kvs, kState + "/announce", 3) ==
         std::vector<std::string>{"es-m", "es-x", "os-m"});
   CHECK_FALSE(chooseInitialMasters(kvs, kState + "/announce", 4));
   // Data-only nodes alone never reach EXPECT, however many.
@@ -156,8 +165,7 @@ TEST_CASE("coordination: with enough fresh nodes the decision is written once") 
   int sleeps3 = 0;
   auto ctx3 = context(store, "es-0", 2, sleeps3);
   CHECK(coordinateBootstrap(ctx3).role == BootstrapRole::Join);
-  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
-        std::vector<std::string>{"es-a", "es-b"});
+  CHECK(parseDecision(storedDecision(store)) == std::vector<std::string>{"es-a", "es-b"});
 }
 
 TEST_CASE("coordination: too few nodes means waiting, interruptible by a stop signal") {
@@ -220,8 +228,9 @@ TEST_CASE("announced names: another address with our name is a conflict, our own
   // Exactly one of the two yields: the one at the greater address.
   CHECK(yieldsName(self, *other));
   Identity first{"es-a", "10.0.0.1", 9200, 9300, std::nullopt, true};
-  Peer second = *announcedNameConflict({announcement("10.0.0.2", "es-a", true)}, dir, first);
-  CHECK_FALSE(yieldsName(first, second));
+  auto second = announcedNameConflict({announcement("10.0.0.2", "es-a", true)}, dir, first);
+  REQUIRE(second);
+  CHECK_FALSE(yieldsName(first, *second));
 }
 
 TEST_CASE("coordination: two fresh nodes with one name do not both wait for ever") {
@@ -287,8 +296,7 @@ TEST_CASE("coordination: a decision whose members are all gone is replaced after
   CHECK(out.role == BootstrapRole::Initial);
   CHECK(out.initialMasters == std::vector<std::string>{"mynode"});
   CHECK(sleeps == 3);  // 0, 20, 40 s orphaned; replaced at 60 s
-  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
-        std::vector<std::string>{"mynode"});
+  CHECK(parseDecision(storedDecision(store)) == std::vector<std::string>{"mynode"});
 }
 
 TEST_CASE("coordination: an orphaned decision is kept until the bound has passed") {
@@ -299,8 +307,7 @@ TEST_CASE("coordination: an orphaned decision is kept until the bound has passed
   auto ctx = clockedContext(store, "mynode", sleeps, std::chrono::seconds(5));
   BootstrapOutcome out = coordinateBootstrap(ctx);  // gives up after 6 sleeps: 30 s < 60 s
   CHECK(out.stopSignal == 15);
-  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
-        std::vector<std::string>{"3f2a9c1b7d"});
+  CHECK(parseDecision(storedDecision(store)) == std::vector<std::string>{"3f2a9c1b7d"});
 }
 
 TEST_CASE("coordination: a decision with a member announced is never replaced") {
@@ -312,8 +319,7 @@ TEST_CASE("coordination: a decision with a member announced is never replaced") 
   auto ctx = clockedContext(store, "mynode", sleeps, std::chrono::seconds(100));
   CHECK(coordinateBootstrap(ctx).role == BootstrapRole::Join);
   CHECK(sleeps == 0);
-  CHECK(parseDecision(*store.get(kState + "/bootstrap").value()) ==
-        std::vector<std::string>{"es-b"});
+  CHECK(parseDecision(storedDecision(store)) == std::vector<std::string>{"es-b"});
 }
 
 TEST_CASE("reset-bootstrap deletes an orphaned decision and refuses otherwise") {

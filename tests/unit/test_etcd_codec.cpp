@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../result_checks.hpp"
 #include "etcd_codec.hpp"
 
 using namespace esetcd;
@@ -197,9 +198,9 @@ TEST_CASE("v3 key lease of a range answer") {
       R"("kvs":[{"key":"L2E=","value":"eA==","lease":"9223372036854775000"}],"count":"1")"));
   REQUIRE(bound);
   CHECK(*bound == std::optional<std::string>("9223372036854775000"));
-  CHECK(*v3ParseKeyLease(withHeader(R"("kvs":[{"key":"L2E="}])")) ==
+  CHECK(VALUE_OF(v3ParseKeyLease(withHeader(R"("kvs":[{"key":"L2E="}])"))) ==
         std::optional<std::string>("0"));
-  CHECK_FALSE(*v3ParseKeyLease(withHeader("")));
+  CHECK_FALSE(VALUE_OF(v3ParseKeyLease(withHeader(""))));
 }
 
 TEST_CASE("v3 lease IDs beyond 2^53 stay exact") {
@@ -232,13 +233,14 @@ TEST_CASE("v3 keepalive without TTL means the lease is lost") {
 }
 
 TEST_CASE("v3 txn: a failed compare has no succeeded field") {
-  CHECK(*v3ParseTxn(withHeader(R"("succeeded":true,"responses":[{"response_put":{}}])")));
-  CHECK_FALSE(*v3ParseTxn(withHeader("")));
+  CHECK(VALUE_OF(v3ParseTxn(withHeader(R"("succeeded":true,"responses":[{"response_put":{}}])"))));
+  CHECK_FALSE(VALUE_OF(v3ParseTxn(withHeader(""))));
   CHECK(v3ParseTxn(withHeader(R"("succeeded":"yes")")).error().kind == ErrorKind::Malformed);
 }
 
 TEST_CASE("v3 auth token") {
-  CHECK(*v3ParseAuthToken(withHeader(R"("token":"sjPFSHEToyuIvibJ.11")")) == "sjPFSHEToyuIvibJ.11");
+  CHECK(VALUE_OF(v3ParseAuthToken(withHeader(R"("token":"sjPFSHEToyuIvibJ.11")"))) ==
+        "sjPFSHEToyuIvibJ.11");
   CHECK(v3ParseAuthToken(withHeader("")).error().kind == ErrorKind::Malformed);
   const json body = json::parse(v3AuthRequest("root", "p\"w"));
   CHECK(body == json{{"name", "root"}, {"password", "p\"w"}});
@@ -366,13 +368,14 @@ TEST_CASE("v2 listing of an empty directory or of a plain key is empty") {
 }
 
 TEST_CASE("v2 get and watch event") {
-  CHECK(*v2ParseValue(R"({"action":"get","node":{"key":"/a","value":"x","modifiedIndex":4}})") ==
+  CHECK(VALUE_OF(v2ParseValue(
+            R"({"action":"get","node":{"key":"/a","value":"x","modifiedIndex":4}})")) ==
         std::optional<std::string>("x"));
-  CHECK_FALSE(*v2ParseValue(R"({"action":"get","node":{"key":"/d","dir":true}})"));
+  CHECK_FALSE(VALUE_OF(v2ParseValue(R"({"action":"get","node":{"key":"/d","dir":true}})")));
 
-  CHECK(*v2ParseEventIndex(
+  CHECK(VALUE_OF(v2ParseEventIndex(
             R"({"action":"expire","node":{"key":"/a","modifiedIndex":12,"createdIndex":4},)"
-            R"("prevNode":{"key":"/a","value":"1","modifiedIndex":6}})") == 12);
+            R"("prevNode":{"key":"/a","value":"1","modifiedIndex":6}})")) == 12);
   CHECK(v2ParseEventIndex(R"({"action":"set","node":{"key":"/a"}})").error().kind ==
         ErrorKind::Malformed);
 }

@@ -65,7 +65,9 @@ TEST_CASE("the registration carries the roles, and master eligibility is read ba
   // Records without master_eligible: from the roles, else master-eligible (the seed's, ours
   // before roles were recorded).
   auto byRoles = [&](const char* value) {
-    return parsePeer(kDir, {kDir + "/10.0.0.9", value}, why)->masterEligible;
+    const auto parsed = parsePeer(kDir, {kDir + "/10.0.0.9", value}, why);
+    REQUIRE(parsed);
+    return parsed->masterEligible;
   };
   CHECK(byRoles(R"({"transport_port":9300,"roles":["cluster_manager"]})"));
   CHECK_FALSE(byRoles(R"({"transport_port":9300,"roles":["data"]})"));
