@@ -29,6 +29,12 @@ const char* toString(ErrorKind kind) {
   return "unknown";
 }
 
+bool isAuthFailure(const Error& error) {
+  if (error.kind == ErrorKind::Etcd)
+    return error.code == 16 || error.code == 7 || error.code == 110;
+  return error.kind == ErrorKind::Status && (error.code == 401 || error.code == 403);
+}
+
 void valueOfFailedResult(const Error& error) {
   // stdio, not the logger: this must work from any thread and in any state.
   std::fprintf(

@@ -28,6 +28,10 @@ struct Error {
   long code = 0;  // HTTP status, gRPC code or v2 errorCode, depending on kind
 };
 
+// Whether etcd refused our credentials or their permissions: gRPC Unauthenticated (16) or
+// PermissionDenied (7), v2's "requires user authentication" (110), HTTP 401 or 403.
+bool isAuthFailure(const Error& error);
+
 // The empty value of a Result<Unit>.
 struct Unit {};
 

@@ -189,6 +189,11 @@ EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
   return o;
 }
 
+std::string currentEtcdEndpoint(const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return "";
+  return endpoints[processEndpointMemory()->load() % endpoints.size()];
+}
+
 // Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
 namespace {
 
