@@ -9,6 +9,7 @@
 #include "assembly.hpp"
 #include "bootstrap.hpp"
 #include "command.hpp"
+#include "dry_run.hpp"
 #include "exit_codes.hpp"
 #include "health_check.hpp"
 #include "http.hpp"
@@ -519,6 +520,7 @@ int runApp(int argc, char** argv) {
     return 0;
   }
   logInit(c.logLevel, c.logFormat);
+  if (c.showPlan) return planCommand(c);
   if (c.command == std::vector<std::string>{"reset-bootstrap"}) return resetBootstrapCommand(c);
   if (c.command == std::vector<std::string>{"health"}) return healthCommand(c);
   return run(c);

@@ -446,7 +446,7 @@ TEST_CASE("the settings shown by /status and --plan hold no secret") {
         std::string::npos);
 }
 
-TEST_CASE("--plan is a flag of its own, not a command") {
+TEST_CASE("the plan flag is an option of its own, not a command") {
   auto out = parse({"--plan"});
   REQUIRE(out.errors.empty());
   CHECK(out.config.showPlan);

@@ -60,7 +60,7 @@ TEST_CASE("metrics: histogram buckets are cumulative, end with +Inf, then _sum a
                   "t_seconds_count{op=\"list\"} 4\n") != std::string::npos);
 }
 
-TEST_CASE("metrics: label values escape backslash, quote and newline; HELP escapes too") {
+TEST_CASE("metrics: label values escape backslash, quote and newline, HELP texts too") {
   MetricRegistry r;
   r.declare("t_x", "a \\ b\nc \"q\"", MetricType::Counter, true);
   r.add("t_x", {{"reason", "a\\b\"c\nd"}});
