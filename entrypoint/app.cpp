@@ -222,8 +222,6 @@ int supervise(Supervisor& sup, Background* bg, const Config& c) {
       stopping();
       bg->stopAll();
     };
-  else
-    plan.deregister = stopping;
   int code = superviseChild(sup, plan);
   stopping();
   metrics().set(metric::kChildExitCode, code);
