@@ -66,3 +66,8 @@ USER 1000:0
 # the base's ["eswrapper"] or ["opensearch"] would otherwise be taken as the command to run.
 ENTRYPOINT ["/usr/local/bin/es-etcd-entrypoint"]
 CMD []
+# Healthy = the node passed its probe and is registered in etcd, asked of PID 1 at STATUS_ADDR
+# (the image has no curl, and needs none). The start period covers a first bootstrap; a node with
+# STATUS_ADDR=off or DISCOVERY=off reports unhealthy (docker run --no-healthcheck).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["/usr/local/bin/es-etcd-entrypoint", "health"]

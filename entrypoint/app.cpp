@@ -9,15 +9,21 @@
 #include "assembly.hpp"
 #include "bootstrap.hpp"
 #include "command.hpp"
+#include "dry_run.hpp"
 #include "etcd_lazy_store.hpp"
 #include "exit_codes.hpp"
+#include "health_check.hpp"
 #include "http.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "monitor.hpp"
 #include "registrar.hpp"
 #include "seed_file.hpp"
 #include "startup.hpp"
+#include "status.hpp"
+#include "status_server.hpp"
 #include "supervisor.hpp"
+#include "text.hpp"
 
 extern char** environ;
 
@@ -27,6 +33,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
+
+// When runApp began: start_seconds counts from here to the spawn.
+Clock::time_point gStarted = Clock::now();
 
 int usageError(const std::vector<std::string>& errors) {
   for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
@@ -78,12 +87,12 @@ struct Background {
         watchStore(api, etcdOptions(c, stop.atomic())),
         registrar(registrarStore, registrationKey(c.prefix, plan.self),
                   registrationValue(plan.self, plan.flavor, plan.clusterName), c.ttlSeconds,
-                  c.healthFailures),
+                  c.healthFailures, RecordKind::Registration, &statusBoard()),
         announcer(registrarStore,
                   StateKeys(c.statePrefix).announceDir + "/" + plan.self.publishHost,
                   announcementValue(registrationValue(plan.self, plan.flavor, plan.clusterName),
                                     plan.freshData),
-                  c.ttlSeconds, 1),
+                  c.ttlSeconds, 1, RecordKind::Announcement),
         monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
 
   // Deregistration first, then the announcement: peers stop seeding from us at once. Returns
@@ -120,12 +129,42 @@ struct Background {
   Monitor monitor;
 };
 
+// The log's words for this node's bootstrap role.
+std::string bootstrapWords(const BootstrapOutcome& out, const Plan& plan) {
+  if (out.role == BootstrapRole::Initial)
+    return "first formation: " + initialMastersKey(plan.flavor) + "=" +
+           joinWords(out.initialMasters);
+  if (!plan.self.masterEligible)
+    return "not master-eligible: never a candidate of the first bootstrap; joining";
+  return plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
+                        : "data directory holds node state: joining, never bootstrapping";
+}
+
+// One event (bootstrap-role) and /status's bootstrap part.
+void reportBootstrap(const std::string& role, const std::string& words,
+                     const std::vector<std::string>& masters, const Flavor& flavor) {
+  std::vector<LogField> fields = {{"bootstrap.role", role}};
+  if (!masters.empty()) fields.emplace_back(initialMastersKey(flavor), masters);
+  logEvent(LogLevel::Info, "bootstrap-role", words, fields);
+  statusBoard().update([&](StatusSnapshot& s) {
+    s.bootstrapRole = role;
+    s.bootstrapDecision = words;
+    s.initialMasters = masters;
+  });
+}
+
 // Announces this node and, when it is a fresh node of a cluster not bootstrapped yet, waits
 // until the initial master set is decided.
 BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
-  if (initialMastersKey(plan.flavor).empty() || plan.singleNode) return {};
+  if (initialMastersKey(plan.flavor).empty() || plan.singleNode) {
+    reportBootstrap("none",
+                    plan.singleNode ? "discovery.type=single-node: no bootstrap"
+                                    : "before 7.0: no bootstrap setting (minimum_master_nodes)",
+                    {}, plan.flavor);
+    return {};
+  }
   BootstrapContext ctx{store,
                        StateKeys(c.statePrefix),
                        c.prefix,
@@ -145,16 +184,16 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
     bg.announcer.onProbe(true, "");
     lastRefresh = Clock::now();
   };
-  ctx.sleep = sleepUnlessStopped;
+  // The bootstrap sleeps only while it waits for peers or for a decision to be replaced.
+  ctx.sleep = [](std::chrono::milliseconds d) {
+    statusBoard().update([](StatusSnapshot& s) { s.phase = Phase::BootstrapWait; });
+    return sleepUnlessStopped(d);
+  };
   BootstrapOutcome out = coordinateBootstrap(ctx);
-  if (out.role == BootstrapRole::Initial)
-    logInfo("first formation: " + initialMastersKey(plan.flavor) + "=" +
-            joinWords(out.initialMasters));
-  else if (out.role == BootstrapRole::Join && !plan.self.masterEligible)
-    logInfo("not master-eligible: never a candidate of the first bootstrap; joining");
-  else if (out.role == BootstrapRole::Join)
-    logInfo(plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
-                           : "data directory holds node state: joining, never bootstrapping");
+  statusBoard().update([](StatusSnapshot& s) { s.phase = Phase::Starting; });
+  if (out.stopSignal || out.nameTaken) return out;
+  reportBootstrap(out.role == BootstrapRole::Initial ? "initial" : "join",
+                  bootstrapWords(out, plan), out.initialMasters, plan.flavor);
   return out;
 }
 
@@ -175,10 +214,32 @@ int supervise(Supervisor& sup, Background* bg, const Config& c) {
   StopPlan plan;
   plan.grace = c.stopGrace;
   plan.deregisterTimeout = c.stopDeregisterTimeout;
-  if (bg) plan.deregister = [bg] { bg->stopAll(); };
+  auto stopping = [] {
+    statusBoard().update([](StatusSnapshot& s) { s.phase = Phase::Stopping; });
+  };
+  if (bg)
+    plan.deregister = [bg, stopping] {
+      stopping();
+      bg->stopAll();
+    };
   int code = superviseChild(sup, plan);
-  logInfo("the command exited; exiting with status " + std::to_string(code));
+  stopping();
+  metrics().set(metric::kChildExitCode, code);
+  logEvent(LogLevel::Info, "exited",
+           "the command exited; exiting with status " + std::to_string(code),
+           {{"process.exit_code", std::to_string(code)}});
   return code;
+}
+
+// The spawn on /status (phase running, the command and its pid) and start_seconds.
+void reportSpawn(const std::vector<std::string>& argv, int pid) {
+  std::chrono::duration<double> took = Clock::now() - gStarted;
+  metrics().set(metric::kStartSeconds, took.count());
+  statusBoard().update([&argv, pid](StatusSnapshot& s) {
+    s.phase = Phase::Running;
+    s.command = argv;
+    s.pid = pid;
+  });
 }
 
 int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start, Background* bg,
@@ -196,6 +257,7 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
     return exitCodeForExecError(static_cast<int>(child.error().code));
   }
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
+  reportSpawn(spec.argv, child.value());
   // After the exec, not before: the cache is written durably (fsync) and nothing waits for it.
   if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", plan.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
@@ -228,6 +290,37 @@ int superviseOnly(const Config& c, const CommandClass& command) {
 int etcdRefused(const Error& error) {
   logError("etcd refused this node: " + error.message + "; nothing was started");
   return exit_code::kEtcdAuth;
+}
+
+// The status board's first content, and the STATUS_ADDR listener unless it is off. A listener that
+// cannot bind is logged and left out: the node starts all the same.
+void startStatus(const Config& c, const Plan& plan) {
+  statusBoard().update([&](StatusSnapshot& s) {
+    s.version = ESETCD_VERSION;
+    s.command = plan.command;
+    s.key = registrationKey(c.prefix, plan.self);
+    s.ttlSeconds = c.ttlSeconds;
+    s.seedFile = plan.seedFile;
+    s.etcdApi = c.etcdApi;
+    s.settings = c.shownSettings;
+  });
+  statusBoard().setEndpointSource(
+      [endpoints = c.etcdEndpoints] { return withoutUserinfo(currentEtcdEndpoint(endpoints)); });
+  if (!c.statusAddr.enabled) return;
+  const bool byDefault = c.statusAddr.host.empty();
+  const std::string host = byDefault ? plan.self.publishHost : c.statusAddr.host;
+  // Never freed: its threads serve until the process _exits.
+  auto* server = new StatusServer;
+  auto listening = server->start(host, c.statusAddr.port, byDefault);
+  if (!listening) {
+    logEvent(LogLevel::Error, "status-listen-failed",
+             listening.error().message + "; going on without /status and /metrics",
+             {{"event.reason", listening.error().message}});
+    return;
+  }
+  logEvent(LogLevel::Info, "status-listening",
+           "serving /status and /metrics on http://" + *listening,
+           {{"url.full", "http://" + *listening + "/status"}});
 }
 
 // Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
@@ -304,7 +397,7 @@ void logPlan(const Config& c, const Plan& plan) {
   logInfo("node " + plan.self.nodeName + " at " +
           hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
           (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
-          joinWords(c.etcdEndpoints) + " prefix " + c.prefix);
+          withoutUserinfo(joinWords(c.etcdEndpoints)) + " prefix " + c.prefix);
   logInfo("health probe " + describeNodeApi(plan.nodeApi));
   logInfo(describeRoles(plan.roles));
 }
@@ -377,22 +470,32 @@ std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in)
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*s.read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) s.read.snapshot = withStarting.value();
+  } else if (s.clusterLive) {
+    reportBootstrap("join", "nodes are registered: joining their cluster", {}, s.plan.flavor);
   } else if (!s.etcdAnswered && !initialMastersKey(s.plan.flavor).empty() && s.plan.freshData &&
              !s.plan.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");
+    reportBootstrap("join", "etcd unreachable: no bootstrap", {}, s.plan.flavor);
   }
   in.seeds = startSeeds(s.read.snapshot, s.plan);
   logInfo("seed hosts [" + joinWords(in.seeds) + "]");
+  metrics().set(metric::kPeers, static_cast<double>(in.seeds.size()));
+  statusBoard().update([&](StatusSnapshot& board) {
+    board.peers = in.seeds;
+    if (s.read.snapshot) board.watchRevision = s.read.snapshot->revision;
+    if (s.read.store) board.etcdApi = s.read.store->api();
+  });
   return std::nullopt;
 }
 
 std::optional<int> writeSeedFile(const Starting& s, const StartPlan& start, Background& bg) {
   if (!start.usesSeedFile) return std::nullopt;
   std::string error;
-  if (writeFileIfChanged(s.plan.seedFile, start.seedFileText, error, false) != WriteOutcome::Failed)
-    return std::nullopt;
+  auto written = writeFileIfChanged(s.plan.seedFile, start.seedFileText, error, false);
+  if (written == WriteOutcome::Written) noteSeedFileWritten();
+  if (written != WriteOutcome::Failed) return std::nullopt;
   bg.stopAll();
   return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + s.c.esPathConf + "\": " + error});
 }
@@ -424,6 +527,7 @@ int run(const Config& c) {
   logPlan(c, s.plan);
   becomeSubreaperIfNeeded();
   httpGlobalInit();
+  startStatus(c, s.plan);
   s.guard = guardTheStart();
   if (auto code = readEtcd(s)) return *code;
 
@@ -478,7 +582,9 @@ int runApp(int argc, char** argv) {
     return 0;
   }
   logInit(c.logLevel, c.logFormat);
+  if (c.showPlan) return planCommand(c);
   if (c.command == std::vector<std::string>{"reset-bootstrap"}) return resetBootstrapCommand(c);
+  if (c.command == std::vector<std::string>{"health"}) return healthCommand(c);
   return run(c);
 }
 

@@ -163,9 +163,11 @@ bool replaceIfStale(BootstrapContext& ctx, const DecisionSeen& seen,
                  "]: " + removed.error().message +
                  "; es-etcd-entrypoint reset-bootstrap deletes it";
   } else if (*removed) {
-    logWarn("bootstrap decision [" + names + "] replaced: none of its members was announced or " +
-            "registered for " + std::to_string(orphaned.count() / 1000) +
-            "s and no cluster UUID is recorded");
+    logEvent(LogLevel::Warn, "bootstrap-replaced",
+             "bootstrap decision [" + names + "] replaced: none of its members was announced or " +
+                 "registered for " + std::to_string(orphaned.count() / 1000) +
+                 "s and no cluster UUID is recorded",
+             {{"key", ctx.keys.decision}, {"initial_master_nodes", *ctx.facts.decision}});
     orphanedSince = kNotOrphaned;
     return true;
   }
@@ -191,7 +193,9 @@ void proposeIfReady(BootstrapContext& ctx, std::string& waitingFor,
   }
   auto created = ctx.store.createIfAbsent(ctx.keys.decision, decisionValue(*masters), 0);
   if (created && *created)
-    logInfo("bootstrap decided: initial master nodes " + decisionValue(*masters));
+    logEvent(LogLevel::Info, "bootstrap-decided",
+             "bootstrap decided: initial master nodes " + decisionValue(*masters),
+             {{"key", ctx.keys.decision}, {"initial_master_nodes", *masters}});
 }
 
 }  // namespace
@@ -221,7 +225,9 @@ BootstrapOutcome coordinateBootstrap(BootstrapContext& ctx) {
       }
     }
     if (std::chrono::steady_clock::now() - lastLog > std::chrono::seconds(10)) {
-      logInfo("waiting for the cluster's first bootstrap (" + failure + ")");
+      logEvent(LogLevel::Info, "bootstrap-waiting",
+               "waiting for the cluster's first bootstrap (" + failure + ")",
+               {{"event.reason", failure}});
       lastLog = std::chrono::steady_clock::now();
     }
     if (ctx.keepAlive) ctx.keepAlive();

@@ -150,6 +150,33 @@ std::string applyWord(std::string& out, const std::string& v) {
   return "";
 }
 
+std::string applyStatusAddr(StatusAddr& out, const std::string& text) {
+  const std::string shape = "must be off, host:port, [IPv6]:port or :port";
+  if (text == "off") {
+    out.enabled = false;
+    return "";
+  }
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return shape;
+  std::string host = text.substr(0, colon);
+  const std::string port = text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return shape + ": the port must be a number from 1 to 65535";
+  const long number = std::stol(port);
+  if (number < 1 || number > 65535) return shape + ": the port must be from 1 to 65535";
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (!bracketed && host.find(':') != std::string::npos)
+    return shape + ": write an IPv6 address in brackets";
+  if (!host.empty()) {
+    std::string why;
+    auto valid = validHost(host, why);
+    if (!valid) return shape + ": the host " + why;
+    host = *valid;
+  }
+  out = {true, host, static_cast<int>(number)};
+  return "";
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {"ETCD_ENDPOINTS", "http://127.0.0.1:2379", nullptr,
@@ -380,6 +407,10 @@ const std::vector<Setting>& settings() {
          c.logLevel = *level;
          return "";
        }},
+      {"STATUS_ADDR", ":9911", "<publish host>:9911",
+       "Where GET /status and GET /metrics are served: host:port, [IPv6]:port, :port (the "
+       "publish host) or off. The health subcommand asks it.",
+       [](Config& c, const std::string& v) { return applyStatusAddr(c.statusAddr, v); }},
       {"LOG_FORMAT", "plain", nullptr,
        "plain (one line of text per event) or json (one JSON object per line, with the ECS "
        "field names of Elasticsearch's own logs).",
@@ -397,6 +428,8 @@ Poco::Util::OptionSet optionSet() {
   Poco::Util::OptionSet options;
   options.addOption(Poco::Util::Option("help", "h", "Print this help and exit."));
   options.addOption(Poco::Util::Option("version", "V", "Print the version and exit."));
+  options.addOption(Poco::Util::Option(
+      "plan", "", "Print what a start would do (reading etcd, writing nothing) and exit."));
   for (const auto& s : settings()) {
     std::string help = std::string(s.help) + " [env " + s.env;
     std::string shown = s.shownDefault ? s.shownDefault : s.defaultValue;
@@ -603,6 +636,8 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
       c.showHelp = true;
     else if (name == "version")
       c.showVersion = true;
+    else if (name == "plan")
+      c.showPlan = true;
     else if (!name.empty())
       flags[name] = value;
   }
@@ -712,6 +747,21 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env, 
     c.layoutReason = "set by " + c.esHomeFrom;
   }
   addDerivedDefaults(c);
+  // Derived defaults are shown as derived, not as the empty text that asked for them.
+  const std::map<std::string, std::string> derived = {
+      {"ETCD_STATE_PREFIX", c.statePrefix},
+      {"ES_PATH_CONF", c.esPathConf},
+      {"ES_PATH_DATA", c.esPathData},
+      {"STATE_DIR", c.stateDir},
+      {"ES_TRANSPORT_PUBLISH_PORT", std::to_string(c.transportPublishPort)},
+      {"ES_BOOTSTRAP_STALE_AFTER", std::to_string(c.bootstrapStaleAfter.count()) + "ms"}};
+  for (const auto& s : settings()) {
+    if (isSecret(s.env)) continue;
+    auto it = chosen.find(s.env);
+    std::string value = it == chosen.end() ? "" : it->second;
+    if (auto d = derived.find(s.env); d != derived.end() && value.empty()) value = d->second;
+    c.shownSettings.emplace_back(s.env, withoutUserinfo(value));
+  }
   if (out.errors.empty()) crossCheck(c, out.errors);
   return out;
 }
@@ -724,7 +774,7 @@ std::string helpText() {
   formatter.setWidth(100);
   formatter.setIndent(4);
   formatter.setCommand("es-etcd-entrypoint");
-  formatter.setUsage("[options] [--] [command [args...]]");
+  formatter.setUsage("[options] [--] [command [args...]] | reset-bootstrap | health | --plan");
   formatter.setHeader(
       "Container entrypoint (PID 1) that discovers Elasticsearch peers through etcd, starts and "
       "supervises Elasticsearch, and registers the node in etcd while it is healthy. Every "
@@ -732,7 +782,9 @@ std::string helpText() {
       "Durations take ms, s or m. Without a command, the image's Elasticsearch start command "
       "is run; options alone (-Ekey=value) are given to it. Any other command (bash, "
       "elasticsearch-keystore) is only supervised, unless DISCOVERY=on. The command "
-      "reset-bootstrap deletes a first-bootstrap decision no node can carry out.");
+      "reset-bootstrap deletes a first-bootstrap decision no node can carry out; the command "
+      "health asks the running entrypoint at STATUS_ADDR and exits 0 when its node is healthy "
+      "and registered, 1 otherwise.");
   // Built from exit_codes.hpp so that the help cannot drift from the codes the program uses.
   using namespace exit_code;
   formatter.setFooter(

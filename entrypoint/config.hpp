@@ -22,6 +22,13 @@ enum class PassSettings { Auto, Always, Never };
 // Whether the entrypoint discovers peers through etcd: auto decides by the command (command.hpp).
 enum class DiscoveryMode { Auto, On, Off };
 
+// STATUS_ADDR: "off", "host:port", "[v6]:port" or ":port" (the publish host, the default).
+struct StatusAddr {
+  bool enabled = true;
+  std::string host;  // empty: the node's publish host
+  int port = 9911;
+};
+
 struct Config {
   // etcd
   std::vector<std::string> etcdEndpoints;
@@ -78,6 +85,11 @@ struct Config {
   DiscoveryMode discovery = DiscoveryMode::Auto;
   LogLevel logLevel = LogLevel::Info;
   LogFormat logFormat = LogFormat::Plain;
+  StatusAddr statusAddr;
+
+  // Every setting's value as given or defaulted, by variable name, secrets left out: for /status
+  // and --plan.
+  std::vector<std::pair<std::string, std::string>> shownSettings;
 
   std::vector<std::string> command;  // empty: the image's Elasticsearch start command
   // Variables removed from the child's environment when the entrypoint assembles the node's
@@ -90,6 +102,7 @@ struct Config {
 
   bool showHelp = false;
   bool showVersion = false;
+  bool showPlan = false;  // --plan: print what a start would do, change nothing
 };
 
 struct ConfigOutcome {

@@ -6,13 +6,15 @@
 #include "etcd_v2.hpp"
 #include "etcd_v3.hpp"
 #include "log.hpp"
+#include "metered_store.hpp"
 
 namespace esetcd {
 namespace {
 
 std::unique_ptr<Store> choose(const std::string& api, std::shared_ptr<EtcdTransport> transport) {
-  if (api == "v3") return std::make_unique<V3Store>(std::move(transport));
-  return std::make_unique<V2Store>(std::move(transport));
+  if (api == "v3")
+    return std::make_unique<MeteredStore>(std::make_unique<V3Store>(std::move(transport)));
+  return std::make_unique<MeteredStore>(std::make_unique<V2Store>(std::move(transport)));
 }
 
 // One unauthenticated, serializable range request: the v3 gateway (etcd 3.4+) answers with a

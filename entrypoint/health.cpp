@@ -57,6 +57,36 @@ HealthReport statusFailure(long status, const NodeApi& api) {
 
 }  // namespace
 
+const char* toString(HealthKind kind) {
+  switch (kind) {
+    case HealthKind::Healthy:
+      return "healthy";
+    case HealthKind::Unreachable:
+      return "unreachable";
+    case HealthKind::TimedOut:
+      return "timed-out";
+    case HealthKind::Aborted:
+      return "aborted";
+    case HealthKind::TlsFailed:
+      return "tls-failed";
+    case HealthKind::AuthFailed:
+      return "auth-failed";
+    case HealthKind::Forbidden:
+      return "forbidden";
+    case HealthKind::HttpError:
+      return "http-error";
+    case HealthKind::BadAnswer:
+      return "bad-answer";
+    case HealthKind::NoMaster:
+      return "no-master";
+    case HealthKind::ClusterUnknown:
+      return "cluster-unknown";
+    case HealthKind::SplitCluster:
+      return "split-cluster";
+  }
+  return "unknown";
+}
+
 const char* healthPath() {
   return "/_cluster/state/master_node?local=true";
 }

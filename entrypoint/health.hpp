@@ -33,6 +33,9 @@ enum class HealthKind {
   SplitCluster,    // the node's cluster UUID is not the one etcd records
 };
 
+// A kind's stable name for metrics and /status: "healthy", "no-master", "auth-failed", …
+const char* toString(HealthKind kind);
+
 struct HealthReport {
   bool healthy = false;
   HealthKind kind = HealthKind::Unreachable;

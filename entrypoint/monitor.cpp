@@ -6,7 +6,9 @@
 #include "http.hpp"
 #include "log.hpp"
 #include "memory.hpp"
+#include "metrics.hpp"
 #include "seed_file.hpp"
+#include "status.hpp"
 #include "text.hpp"
 
 namespace esetcd {
@@ -44,6 +46,24 @@ class SeenOnce {
 SeenOnce& malformedSeen() {
   static SeenOnce instance;
   return instance;
+}
+
+// The probe's result on /status and in the metrics.
+void reportProbe(const HealthReport& report, std::chrono::duration<double> took) {
+  metrics().observe(metric::kHealthProbeSeconds, {}, took.count());
+  metrics().add(metric::kHealthProbes, {{"result", toString(report.kind)}});
+  metrics().set(metric::kHealthy, report.healthy ? 1 : 0);
+  statusBoard().update([&report](StatusSnapshot& s) {
+    s.probed = true;
+    s.healthy = report.healthy;
+    s.healthKind = toString(report.kind);
+    s.healthReason = report.reason;
+    s.probedAtMs = wallClockMs();
+  });
+}
+
+void reportRevision(int64_t revision) {
+  statusBoard().update([revision](StatusSnapshot& s) { s.watchRevision = revision; });
 }
 
 }  // namespace
@@ -87,17 +107,26 @@ Result<PeerSnapshot> readPeers(Store& store, const std::string& dir, const std::
   return snapshot;
 }
 
+void noteSeedFileWritten() {
+  metrics().add(metric::kSeedFileWrites);
+  statusBoard().update([](StatusSnapshot& s) { s.seedFileChangedMs = wallClockMs(); });
+}
+
 void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
                   const std::string& cacheFile) {
   std::string text = seedFileText(seeds);
   std::string error;
   std::string list;
   for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
+  metrics().set(metric::kPeers, static_cast<double>(seeds.size()));
+  statusBoard().update([&seeds](StatusSnapshot& s) { s.peers = seeds; });
   if (!seedFile.empty()) {
     WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
-    if (outcome == WriteOutcome::Written)
+    if (outcome == WriteOutcome::Written) {
+      noteSeedFileWritten();
       logEvent(LogLevel::Info, "seed-hosts-changed", "seed hosts now [" + list + "] in " + seedFile,
                {{"peers", seeds}, {"file.path", seedFile}});
+    }
     if (outcome == WriteOutcome::Failed)
       logEvent(LogLevel::Error, "seed-hosts-failed", "cannot update seed hosts: " + error,
                {{"file.path", seedFile}, {"event.reason", error}});
@@ -138,9 +167,12 @@ void Monitor::probe() {
   // The announcement only matters until this node is registered (peers seed from registrations
   // after that); it then lapses at its TTL, and comes back if the node drops out again.
   if (announcer_ && !registrar_.registered()) announcer_->onProbe(true, "");
+  const auto started = Clock::now();
   HealthReport report = probeHealth(settings_.nodeApi, settings_.healthTimeout, stop_.atomic());
+  const auto took = Clock::now() - started;
   if (stop_.raised()) return;
   if (report.healthy) checkClusterUuid(report);
+  reportProbe(report, took);
   logDebug("health probe: " + (report.healthy ? std::string("healthy") : report.reason) +
            (report.newConnection ? " (new connection)" : ""));
   if (auto line = healthTransition(lastHealth_, report)) {
@@ -149,6 +181,7 @@ void Monitor::probe() {
                                                          : LogLevel::Warn;
     std::vector<LogField> fields;
     if (!report.healthy) fields.emplace_back("event.reason", report.reason);
+    if (!report.healthy) fields.emplace_back("error.type", toString(report.kind));
     logEvent(level, report.healthy ? "health-passed" : "health-failed", *line, fields);
   }
   lastHealth_ = report.kind;
@@ -199,6 +232,7 @@ bool Monitor::relist() {
   etcdDown_ = false;
   needRelist_ = false;
   revision_ = snapshot->revision;
+  reportRevision(revision_);
   publishSeeds(seedHosts(snapshot->peers, settings_.self), settings_.seedFile, settings_.cacheFile);
   return true;
 }
@@ -227,7 +261,9 @@ void Monitor::followPeersUntil(Clock::time_point deadline) {
       // etcd re-read all that history, every round, growing without bound on a shared etcd. A
       // listing reads only our directory and gives a revision at which we know everything.
       if (change->current > revision_) needRelist_ = true;
+      reportRevision(revision_);
     } else {
+      metrics().add(metric::kWatchRestarts);
       // Compacted, or etcd unreachable: list again once it answers.
       if (change.error().kind == ErrorKind::Auth && !etcdDown_)
         logEvent(LogLevel::Error, "etcd-refused",

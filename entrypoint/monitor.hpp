@@ -45,7 +45,12 @@ struct PeerSnapshot {
 Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
                                const std::string& announceDir = "", size_t limit = 0);
 
-// Writes the seed file and the peer cache when the seed list changed; logs the new list.
+// Counts a write of the seed file (es_etcd_entrypoint_seed_file_writes_total) and shows its time
+// on /status.
+void noteSeedFileWritten();
+
+// Writes the seed file and the peer cache when the seed list changed; logs the new list. The
+// list becomes /status's peers and the peers gauge.
 void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
                   const std::string& cacheFile);
 

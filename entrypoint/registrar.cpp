@@ -30,12 +30,18 @@ const char* toString(RegistrationAction action) {
 }
 
 Registrar::Registrar(Store& store, std::string key, std::string value, int ttlSeconds,
-                     int failureThreshold)
+                     int failureThreshold, RecordKind kind, RegistrarEvents* events)
     : store_(store),
       key_(std::move(key)),
       value_(std::move(value)),
       ttlSeconds_(ttlSeconds),
-      failureThreshold_(failureThreshold) {}
+      failureThreshold_(failureThreshold),
+      kind_(kind),
+      events_(events) {}
+
+std::string Registrar::action(const char* registration, const char* announcement) const {
+  return kind_ == RecordKind::Registration ? registration : announcement;
+}
 
 RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
   std::lock_guard<std::mutex> operation(operationMutex_);
@@ -54,7 +60,7 @@ RegistrationAction Registrar::onProbe(bool healthy, const std::string& reason) {
       refreshNow();
       break;
     case RegistrationAction::Deregister:
-      deregisterNow(store_,
+      deregisterNow(store_, "unhealthy",
                     std::to_string(state_.failures) + " failed health checks (" + reason + ")");
       break;
     case RegistrationAction::None:
@@ -70,18 +76,30 @@ void Registrar::registerNow() {
     return;
   }
   failing_.reset();
+  bool kept = false;
   {
+    // The event under the lock: a stop() cannot report its deletion before this registration.
     std::lock_guard<std::mutex> lock(stateMutex_);
-    if (!stopped_) {
+    kept = !stopped_;
+    if (kept) {
       lease_ = lease.value();
       state_.registered = true;
-      logInfo("registered " + key_ + " (ttl " + std::to_string(ttlSeconds_) + "s)");
-      return;
+      if (events_) events_->registered(lease.value());
     }
+  }
+  if (kept) {
+    logEvent(LogLevel::Info, action("registered", "announced"),
+             "registered " + key_ + " (ttl " + std::to_string(ttlSeconds_) + "s)",
+             {{"key", key_}, {"etcd.lease.id", lease->id}});
+    return;
   }
   // stop() ran while this put was in flight and could not see it: take it back ourselves.
   auto removed = store_.remove(lease.value());
-  if (removed) logInfo("deregistered " + key_ + ": stopping (its put was in flight)");
+  if (!removed) return;
+  logEvent(LogLevel::Info, action("deregistered", "announcement-deleted"),
+           "deregistered " + key_ + ": stopping (its put was in flight)",
+           {{"key", key_}, {"event.reason", "stopping"}});
+  if (events_) events_->deregistered("stopping");
 }
 
 void Registrar::refreshNow() {
@@ -95,6 +113,7 @@ void Registrar::refreshNow() {
   if (refreshed) {
     if (failing_) logInfo("refreshed " + key_ + " again");
     failing_.reset();
+    if (events_) events_->refreshed();
     return;
   }
   if (refreshed.error().kind == ErrorKind::LeaseLost) {
@@ -103,9 +122,11 @@ void Registrar::refreshNow() {
       if (stopped_) return;  // revoked by stop(): nothing to restore
       state_.registered = false;
       lease_.reset();
+      if (events_) events_->leaseLost();
     }
     // Expired during an etcd outage or revoked behind our back: a new lease, and the key again.
-    logWarn("registration " + key_ + " was lost; registering again");
+    logEvent(LogLevel::Warn, action("lease-lost", "announcement-lost"),
+             "registration " + key_ + " was lost; registering again", {{"key", key_}});
     registerNow();
     return;
   }
@@ -120,18 +141,23 @@ void Registrar::reportFailure(const std::string& what, const Error& error) {
     return;
   }
   failing_ = error.kind;
+  const std::map<std::string, std::string> fields = {
+      {"key", key_}, {"event.reason", error.message}, {"error.type", toString(error.kind)}};
   if (error.kind != ErrorKind::Auth) {
-    logWarn(what + error.message);
+    logEvent(LogLevel::Warn, "etcd-request-failed", what + error.message, fields);
     return;
   }
   // A setting to fix, not an outage: an error, with what it does to the registration.
-  logError(what + error.message +
-           (state_.registered ? "; the registration lapses within " + std::to_string(ttlSeconds_) +
-                                    "s while etcd refuses its refresh"
-                              : "; this node stays unregistered while etcd refuses it"));
+  logEvent(
+      LogLevel::Error, "etcd-auth-failed",
+      what + error.message +
+          (state_.registered ? "; the registration lapses within " + std::to_string(ttlSeconds_) +
+                                   "s while etcd refuses its refresh"
+                             : "; this node stays unregistered while etcd refuses it"),
+      fields);
 }
 
-void Registrar::deregisterNow(Store& via, const std::string& why) {
+void Registrar::deregisterNow(Store& via, const std::string& reason, const std::string& why) {
   Lease lease;
   {
     std::lock_guard<std::mutex> lock(stateMutex_);
@@ -143,11 +169,13 @@ void Registrar::deregisterNow(Store& via, const std::string& why) {
     logWarn("cannot deregister " + key_ + " (it expires within " + std::to_string(ttlSeconds_) +
             "s): " + removed.error().message);
   } else {
-    logInfo("deregistered " + key_ + ": " + why);
+    logEvent(LogLevel::Info, action("deregistered", "announcement-deleted"),
+             "deregistered " + key_ + ": " + why, {{"key", key_}, {"event.reason", reason}});
   }
   std::lock_guard<std::mutex> lock(stateMutex_);
   state_.registered = false;
   lease_.reset();
+  if (events_) events_->deregistered(reason);
 }
 
 void Registrar::stop(Store& via) {
@@ -158,7 +186,7 @@ void Registrar::stop(Store& via) {
     if (!state_.registered) return;
   }
   // Never behind operationMutex_: a refresh stuck in an etcd that does not answer holds it.
-  deregisterNow(via, "stopping");
+  deregisterNow(via, "stopping", "stopping");
 }
 
 void Registrar::stop() {

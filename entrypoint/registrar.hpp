@@ -27,10 +27,27 @@ RegistrationAction decideRegistration(RegistrationState& state, bool healthy, in
 
 const char* toString(RegistrationAction action);
 
+// What a Registrar reports as it acts, for the status page and the metrics (status.hpp): called
+// after etcd answered, never while the Registrar holds a lock the signal loop needs.
+class RegistrarEvents {
+ public:
+  virtual ~RegistrarEvents() = default;
+  virtual void registered(const Lease& lease) = 0;
+  virtual void refreshed() = 0;
+  // `reason`: "unhealthy" or "stopping".
+  virtual void deregistered(const std::string& reason) = 0;
+  virtual void leaseLost() = 0;
+};
+
+// How a Registrar names its record in logs: this node's registration, or its announcement.
+enum class RecordKind { Registration, Announcement };
+
 class Registrar {
  public:
   // `store` must not be shared with a thread that may block in it (watches).
-  Registrar(Store& store, std::string key, std::string value, int ttlSeconds, int failureThreshold);
+  // `events` (may be null) hears of every registration, refresh and deletion.
+  Registrar(Store& store, std::string key, std::string value, int ttlSeconds, int failureThreshold,
+            RecordKind kind = RecordKind::Registration, RegistrarEvents* events = nullptr);
 
   // Applies one probe result. Returns the action taken (None when stopped). Probes are applied one
   // at a time; the etcd request runs without holding what stop() needs.
@@ -49,8 +66,11 @@ class Registrar {
  private:
   void registerNow();
   void refreshNow();
-  void deregisterNow(Store& via, const std::string& why);
+  // `reason` is the metric's label ("unhealthy", "stopping"), `why` the log's words.
+  void deregisterNow(Store& via, const std::string& reason, const std::string& why);
   void reportFailure(const std::string& what, const Error& error);
+  // The event.action of a log line: "registered" or "announced", etc.
+  std::string action(const char* registration, const char* announcement) const;
 
   std::mutex operationMutex_;      // one probe's action at a time; held during its request
   mutable std::mutex stateMutex_;  // state_, lease_, stopped_; never held during a request
@@ -59,6 +79,8 @@ class Registrar {
   std::string value_;
   int ttlSeconds_;
   int failureThreshold_;
+  RecordKind kind_;
+  RegistrarEvents* events_;
   RegistrationState state_;
   std::optional<Lease> lease_;
   bool stopped_ = false;

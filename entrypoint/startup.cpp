@@ -210,6 +210,11 @@ EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {
   return o;
 }
 
+std::string currentEtcdEndpoint(const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return "";
+  return endpoints[processEndpointMemory()->load() % endpoints.size()];
+}
+
 // Reads the peers, retrying with backoff for ETCD_START_TIMEOUT; never blocks longer.
 namespace {
 
@@ -267,13 +272,17 @@ StartRead readPeersAtStart(const Config& c) {
     std::string failure = snapshot.error().message;
     auto left = duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
-      logWarn("etcd did not answer within ETCD_START_TIMEOUT: " + failure);
+      logEvent(LogLevel::Warn, "etcd-unreachable",
+               "etcd did not answer within ETCD_START_TIMEOUT: " + failure,
+               {{"event.reason", failure}, {"error.type", toString(snapshot.error().kind)}});
       return out;
     }
     auto delay = std::min(left, backoffDelay(attempt, std::chrono::milliseconds(200),
                                              std::chrono::milliseconds(5000), jitter(random)));
-    logWarn("cannot read peers from etcd (attempt " + std::to_string(attempt + 1) +
-            "): " + failure + "; retrying in " + std::to_string(delay.count()) + "ms");
+    logEvent(LogLevel::Warn, "etcd-unreachable",
+             "cannot read peers from etcd (attempt " + std::to_string(attempt + 1) +
+                 "): " + failure + "; retrying in " + std::to_string(delay.count()) + "ms",
+             {{"event.reason", failure}, {"error.type", toString(snapshot.error().kind)}});
     out.stopSignal = sleepUnlessStopped(delay);
     if (out.stopSignal) return out;
   }

@@ -63,6 +63,10 @@ int sleepUnlessStopped(std::chrono::milliseconds d);
 // `abort`, or the start guard's flag when `abort` is null.
 EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort);
 
+// The endpoint of `endpoints` (ETCD_ENDPOINTS) that the next request of this process goes to first:
+// the one that answered last. Thread-safe.
+std::string currentEtcdEndpoint(const std::vector<std::string>& endpoints);
+
 struct StartRead {
   std::unique_ptr<Store> store;  // null when etcd never answered
   std::optional<PeerSnapshot> snapshot;

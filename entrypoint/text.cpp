@@ -68,4 +68,16 @@ std::string printableText(const std::string& value) {
   return out;
 }
 
+std::string withoutUserinfo(std::string text) {
+  for (size_t scheme = text.find("://"); scheme != std::string::npos;
+       scheme = text.find("://", scheme + 3)) {
+    const size_t hostStart = scheme + 3;
+    const size_t end = text.find_first_of("/,", hostStart);
+    const size_t at = text.find('@', hostStart);
+    if (at != std::string::npos && (end == std::string::npos || at < end))
+      text.replace(hostStart, at + 1 - hostStart, "***@");
+  }
+  return text;
+}
+
 }  // namespace esetcd

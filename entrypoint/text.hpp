@@ -21,4 +21,8 @@ std::string textProblem(const std::string& value);
 // (a key from etcd with a newline in it cannot forge a log line).
 std::string printableText(const std::string& value);
 
+// `text` with the user part of every URL in it ("http://user:password@host" ->
+// "http://***@host"), for texts that are shown: ETCD_ENDPOINTS, ES_HEALTH_URL. Pure.
+std::string withoutUserinfo(std::string text);
+
 }  // namespace esetcd

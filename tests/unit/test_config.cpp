@@ -490,3 +490,63 @@ TEST_CASE("an unknown flag with stray bytes is reported printable (found by fuzz
   REQUIRE_FALSE(endpoint.errors.empty());
   for (const auto& e : endpoint.errors) CHECK(textProblem(e).empty());
 }
+
+TEST_CASE("STATUS_ADDR: host:port, [IPv6]:port, :port (the publish host) or off") {
+  auto byDefault = parse({});
+  REQUIRE(byDefault.errors.empty());
+  CHECK(byDefault.config.statusAddr.enabled);
+  CHECK(byDefault.config.statusAddr.host.empty());
+  CHECK(byDefault.config.statusAddr.port == 9911);
+
+  auto given = parse({}, {{"STATUS_ADDR", "10.0.0.5:9000"}});
+  REQUIRE(given.errors.empty());
+  CHECK(given.config.statusAddr.host == "10.0.0.5");
+  CHECK(given.config.statusAddr.port == 9000);
+
+  auto v6 = parse({"--status-addr", "[fd00::5]:9911"});
+  REQUIRE(v6.errors.empty());
+  CHECK(v6.config.statusAddr.host == "fd00::5");
+
+  auto portOnly = parse({}, {{"STATUS_ADDR", ":8080"}});
+  REQUIRE(portOnly.errors.empty());
+  CHECK(portOnly.config.statusAddr.host.empty());
+  CHECK(portOnly.config.statusAddr.port == 8080);
+
+  auto off = parse({}, {{"STATUS_ADDR", "off"}});
+  REQUIRE(off.errors.empty());
+  CHECK_FALSE(off.config.statusAddr.enabled);
+
+  for (const std::string bad : {"9911", "host:", "host:0", "host:70000", "fd00::5:9911",
+                                "bad host:9911", "[fd00::5:9911", "on", ""}) {
+    INFO(bad);
+    auto out = parse({}, {{"STATUS_ADDR", bad}});
+    CHECK(mentions(out.errors, "STATUS_ADDR (--status-addr) = \"" + bad + "\"", "must be off"));
+  }
+}
+
+TEST_CASE("the settings shown by /status and --plan hold no secret") {
+  auto out = parse({}, {{"ETCD_PASSWORD", "etcd-pw"},
+                        {"ES_HEALTH_API_KEY", "api-key"},
+                        {"ETCD_ENDPOINTS", "http://user:pw@10.0.0.1:2379,http://10.0.0.2:2379"},
+                        {"ETCD_USERNAME", "root"}});
+  REQUIRE(out.errors.empty());
+  std::string all;
+  for (const auto& [name, value] : out.config.shownSettings) all += name + "=" + value + "\n";
+  CHECK(all.find("etcd-pw") == std::string::npos);
+  CHECK(all.find("api-key") == std::string::npos);
+  CHECK(all.find("ETCD_PASSWORD") == std::string::npos);
+  CHECK(all.find(":pw@") == std::string::npos);
+  CHECK(all.find("ETCD_ENDPOINTS=http://***@10.0.0.1:2379,http://10.0.0.2:2379\n") !=
+        std::string::npos);
+  CHECK(all.find("ETCD_USERNAME=root\n") != std::string::npos);
+  // Derived defaults appear as derived.
+  CHECK(all.find("ETCD_STATE_PREFIX=/es-etcd-entrypoint/services/elasticsearch\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("the plan flag is an option of its own, not a command") {
+  auto out = parse({"--plan"});
+  REQUIRE(out.errors.empty());
+  CHECK(out.config.showPlan);
+  CHECK(out.config.command.empty());
+}
