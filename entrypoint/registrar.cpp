@@ -141,7 +141,7 @@ void Registrar::reportFailure(const std::string& what, const Error& error) {
     return;
   }
   failing_ = error.kind;
-  const std::map<std::string, std::string> fields = {
+  const std::vector<LogField> fields = {
       {"key", key_}, {"event.reason", error.message}, {"error.type", toString(error.kind)}};
   if (error.kind != ErrorKind::Auth) {
     logEvent(LogLevel::Warn, "etcd-request-failed", what + error.message, fields);
