@@ -84,6 +84,17 @@ check "Elasticsearch's JVM is a child of PID 1 (see processes.txt)" \
   awk '$2 == 1 && /java/ { found = 1 } END { exit !found }' "$T/processes.txt"
 check "no tini in the container's process list" bash -c "! grep -q tini '$T/processes.txt'"
 
+# The image's HEALTHCHECK asks PID 1 at STATUS_ADDR (default: the publish host, port 9911).
+health_is() { [[ $(docker inspect --format '{{.State.Health.Status}}' "$1") == "$2" ]]; }
+wait_for 60 "docker reports $NODE healthy (HEALTHCHECK runs es-etcd-entrypoint health)" \
+  health_is "$NODE" healthy
+ok "docker's health status of $NODE is healthy ${WAITED}s after it registered"
+rc=0
+out=$(docker exec "$NODE" /usr/local/bin/es-etcd-entrypoint health 2>&1) || rc=$?
+check "es-etcd-entrypoint health in the running node: exit $rc, one line: $out" \
+  test "$rc" = 0 -a "$(wc -l <<<"$out")" = 1
+check "its line says healthy and names the key" grep -q "healthy.*$PREFIX/$IP" <<<"$out"
+
 wait_for 60 "cluster health green/yellow" es "http://$IP:9200/_cluster/health?wait_for_status=yellow&timeout=1s"
 es -XPUT "http://$IP:9200/survivor/_doc/1?refresh=true" -H 'Content-Type: application/json' \
   -d '{"written_by":"image test"}' >/dev/null
