@@ -17,6 +17,7 @@
 #include "log.hpp"
 #include "metrics.hpp"
 #include "monitor.hpp"
+#include "peer_listing.hpp"
 #include "registrar.hpp"
 #include "seed_file.hpp"
 #include "startup.hpp"
@@ -59,18 +60,18 @@ std::string describeRoles(const NodeRoles& roles) {
   return text + (roles.masterEligible ? ", master-eligible" : ", not master-eligible");
 }
 
-MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
+MonitorSettings monitorSettings(const Config& c, const NodeSetup& setup) {
   MonitorSettings ms;
   ms.prefix = c.prefix;
-  ms.self = plan.self;
-  ms.nodeApi = plan.nodeApi;
+  ms.self = setup.self;
+  ms.nodeApi = setup.nodeApi;
   ms.interval = c.healthInterval;
   ms.healthTimeout = c.healthTimeout;
-  ms.followPeers = !plan.seedFile.empty();
-  ms.seedFile = plan.seedFile;
-  ms.cacheFile = plan.cacheFile;
+  ms.followPeers = !setup.seedFile.empty();
+  ms.seedFile = setup.seedFile;
+  ms.cacheFile = setup.cacheFile;
   ms.announceDir = StateKeys(c.statePrefix).announceDir;
-  if (!initialMastersKey(plan.flavor).empty())
+  if (!initialMastersKey(setup.flavor).empty())
     ms.clusterUuidKey = StateKeys(c.statePrefix).clusterUuid;
   return ms;
 }
@@ -80,20 +81,20 @@ MonitorSettings monitorSettings(const Config& c, const Plan& plan) {
 // the registrar's (which a refresh stuck in etcd may hold), and the stop's own, made when it is
 // needed, bounded by STOP_DEREGISTER_TIMEOUT and aborted when that has passed.
 struct Background {
-  Background(const Config& c, const Plan& plan, const std::string& api)
+  Background(const Config& c, const NodeSetup& setup, const std::string& api)
       : deregisterBudget(c.stopDeregisterTimeout),
         deregisterOptions(etcdOptions(c, nullptr)),
         registrarStore(api, etcdOptions(c, nullptr)),
         watchStore(api, etcdOptions(c, stop.atomic())),
-        registrar(registrarStore, registrationKey(c.prefix, plan.self),
-                  registrationValue(plan.self, plan.flavor, plan.clusterName), c.ttlSeconds,
+        registrar(registrarStore, registrationKey(c.prefix, setup.self),
+                  registrationValue(setup.self, setup.flavor, setup.clusterName), c.ttlSeconds,
                   c.healthFailures, RecordKind::Registration, &statusBoard()),
         announcer(registrarStore,
-                  StateKeys(c.statePrefix).announceDir + "/" + plan.self.publishHost,
-                  announcementValue(registrationValue(plan.self, plan.flavor, plan.clusterName),
-                                    plan.freshData),
+                  StateKeys(c.statePrefix).announceDir + "/" + setup.self.publishHost,
+                  announcementValue(registrationValue(setup.self, setup.flavor, setup.clusterName),
+                                    setup.freshData),
                   c.ttlSeconds, 1, RecordKind::Announcement),
-        monitor(monitorSettings(c, plan), watchStore, registrar, &announcer, stop) {}
+        monitor(monitorSettings(c, setup), watchStore, registrar, &announcer, stop) {}
 
   // Deregistration first, then the announcement: peers stop seeding from us at once. Returns
   // within deregisterBudget whatever etcd does; the leases expire by themselves otherwise.
@@ -130,14 +131,14 @@ struct Background {
 };
 
 // The log's words for this node's bootstrap role.
-std::string bootstrapWords(const BootstrapOutcome& out, const Plan& plan) {
+std::string bootstrapWords(const BootstrapOutcome& out, const NodeSetup& setup) {
   if (out.role == BootstrapRole::Initial)
-    return "first formation: " + initialMastersKey(plan.flavor) + "=" +
+    return "first formation: " + initialMastersKey(setup.flavor) + "=" +
            joinWords(out.initialMasters);
-  if (!plan.self.masterEligible)
+  if (!setup.self.masterEligible)
     return "not master-eligible: never a candidate of the first bootstrap; joining";
-  return plan.freshData ? "the cluster exists or is bootstrapped by others: joining"
-                        : "data directory holds node state: joining, never bootstrapping";
+  return setup.freshData ? "the cluster exists or is bootstrapped by others: joining"
+                         : "data directory holds node state: joining, never bootstrapping";
 }
 
 // One event (bootstrap-role) and /status's bootstrap part.
@@ -155,14 +156,14 @@ void reportBootstrap(const std::string& role, const std::string& words,
 
 // Announces this node and, when it is a fresh node of a cluster not bootstrapped yet, waits
 // until the initial master set is decided.
-BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& store,
+BootstrapOutcome announceAndBootstrap(const Config& c, const NodeSetup& setup, Store& store,
                                       Background& bg) {
   bg.announcer.onProbe(true, "");
-  if (initialMastersKey(plan.flavor).empty() || plan.singleNode) {
+  if (initialMastersKey(setup.flavor).empty() || setup.singleNode) {
     reportBootstrap("none",
-                    plan.singleNode ? "discovery.type=single-node: no bootstrap"
-                                    : "before 7.0: no bootstrap setting (minimum_master_nodes)",
-                    {}, plan.flavor);
+                    setup.singleNode ? "discovery.type=single-node: no bootstrap"
+                                     : "before 7.0: no bootstrap setting (minimum_master_nodes)",
+                    {}, setup.flavor);
     return {};
   }
   BootstrapContext ctx{store,
@@ -172,12 +173,12 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
                        c.bootstrapExpect,
                        {},
                        {},
-                       plan.self,
+                       setup.self,
                        c.bootstrapStaleAfter,
                        std::chrono::steady_clock::now};
-  ctx.facts.freshData = plan.freshData;
-  ctx.facts.masterEligible = plan.self.masterEligible;
-  ctx.facts.nodeName = plan.self.nodeName;
+  ctx.facts.freshData = setup.freshData;
+  ctx.facts.masterEligible = setup.self.masterEligible;
+  ctx.facts.nodeName = setup.self.nodeName;
   auto lastRefresh = Clock::now();
   ctx.keepAlive = [&] {
     if (Clock::now() - lastRefresh < std::chrono::seconds(2)) return;
@@ -193,7 +194,7 @@ BootstrapOutcome announceAndBootstrap(const Config& c, const Plan& plan, Store& 
   statusBoard().update([](StatusSnapshot& s) { s.phase = Phase::Starting; });
   if (out.stopSignal || out.nameTaken) return out;
   reportBootstrap(out.role == BootstrapRole::Initial ? "initial" : "join",
-                  bootstrapWords(out, plan), out.initialMasters, plan.flavor);
+                  bootstrapWords(out, setup), out.initialMasters, setup.flavor);
   return out;
 }
 
@@ -211,18 +212,18 @@ std::vector<std::string> childEnvironment(const std::vector<std::string>& drop) 
 // The signal loop (supervisor.hpp) with this node's stop: deregistration first, within
 // STOP_DEREGISTER_TIMEOUT, then the signal; `bg` is null without discovery.
 int supervise(Supervisor& sup, Background* bg, const Config& c) {
-  StopPlan plan;
-  plan.grace = c.stopGrace;
-  plan.deregisterTimeout = c.stopDeregisterTimeout;
+  StopPlan setup;
+  setup.grace = c.stopGrace;
+  setup.deregisterTimeout = c.stopDeregisterTimeout;
   auto stopping = [] {
     statusBoard().update([](StatusSnapshot& s) { s.phase = Phase::Stopping; });
   };
   if (bg)
-    plan.deregister = [bg, stopping] {
+    setup.deregister = [bg, stopping] {
       stopping();
       bg->stopAll();
     };
-  int code = superviseChild(sup, plan);
+  int code = superviseChild(sup, setup);
   stopping();
   metrics().set(metric::kChildExitCode, code);
   logEvent(LogLevel::Info, "exited",
@@ -242,11 +243,12 @@ void reportSpawn(const std::vector<std::string>& argv, int pid) {
   });
 }
 
-int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start, Background* bg,
-                      int64_t revision, const std::vector<std::string>& seedsToCache) {
+int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledStart& start,
+                      Background* bg, int64_t revision,
+                      const std::vector<std::string>& seedsToCache) {
   SpawnSpec spec;
-  spec.argv = plan.command;
-  if (plan.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
+  spec.argv = setup.command;
+  if (setup.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
   std::vector<std::string> drop = c.absorbedEnv;
   drop.insert(drop.end(), c.secretEnv.begin(), c.secretEnv.end());
   spec.env = childEnvironment(drop);
@@ -259,7 +261,7 @@ int spawnAndSupervise(const Config& c, const Plan& plan, const StartPlan& start,
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
   reportSpawn(spec.argv, child.value());
   // After the exec, not before: the cache is written durably (fsync) and nothing waits for it.
-  if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", plan.cacheFile);
+  if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", setup.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
   return supervise(sup, bg, c);
@@ -294,13 +296,13 @@ int etcdRefused(const Error& error) {
 
 // The status board's first content, and the STATUS_ADDR listener unless it is off. A listener that
 // cannot bind is logged and left out: the node starts all the same.
-void startStatus(const Config& c, const Plan& plan) {
+void startStatus(const Config& c, const NodeSetup& setup) {
   statusBoard().update([&](StatusSnapshot& s) {
     s.version = ESETCD_VERSION;
-    s.command = plan.command;
-    s.key = registrationKey(c.prefix, plan.self);
+    s.command = setup.command;
+    s.key = registrationKey(c.prefix, setup.self);
     s.ttlSeconds = c.ttlSeconds;
-    s.seedFile = plan.seedFile;
+    s.seedFile = setup.seedFile;
     s.etcdApi = c.etcdApi;
     s.settings = c.shownSettings;
   });
@@ -308,7 +310,7 @@ void startStatus(const Config& c, const Plan& plan) {
       [endpoints = c.etcdEndpoints] { return withoutUserinfo(currentEtcdEndpoint(endpoints)); });
   if (!c.statusAddr.enabled) return;
   const bool byDefault = c.statusAddr.host.empty();
-  const std::string host = byDefault ? plan.self.publishHost : c.statusAddr.host;
+  const std::string host = byDefault ? setup.self.publishHost : c.statusAddr.host;
   // Never freed: its threads serve until the process _exits.
   auto* server = new StatusServer;
   auto listening = server->start(host, c.statusAddr.port, byDefault);
@@ -325,31 +327,31 @@ void startStatus(const Config& c, const Plan& plan) {
 
 // Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
 // "announced by a starting node".
-int nameTaken(const Plan& plan, const Peer& other, const std::string& what) {
+int nameTaken(const NodeSetup& setup, const Peer& other, const std::string& what) {
   std::string kind = what.rfind("registered", 0) == 0 ? "registration" : "announcement";
-  logError("node name " + plan.self.nodeName + " is " + what + " at " +
+  logError("node name " + setup.self.nodeName + " is " + what + " at " +
            hostPort(other.host, other.transportPort) + " (" + other.key +
            "); set a unique ES_NODE_NAME. A stale " + kind + " expires within ETCD_TTL.");
   return exit_code::kNodeNameTaken;
 }
 
-std::optional<int> checkNodeName(const StartRead& read, const Plan& plan) {
+std::optional<int> checkNodeName(const StartRead& read, const NodeSetup& setup) {
   if (!read.snapshot) return std::nullopt;
-  auto other = nodeNameConflict(read.snapshot->peers, plan.self);
+  auto other = nodeNameConflict(read.snapshot->peers, setup.self);
   if (!other) return std::nullopt;
-  return nameTaken(plan, *other, "registered by a live node");
+  return nameTaken(setup, *other, "registered by a live node");
 }
 
 // Before this node announces itself: a starting node elsewhere that announced our name first
 // keeps it (two fresh nodes with one name would otherwise both wait for ever: names are what the
 // bootstrap counts). An etcd failure here is not fatal: the wait re-checks.
-std::optional<int> checkAnnouncedName(Store& store, const Config& c, const Plan& plan) {
+std::optional<int> checkAnnouncedName(Store& store, const Config& c, const NodeSetup& setup) {
   std::string dir = StateKeys(c.statePrefix).announceDir;
   auto announced = store.list(dir);
   if (!announced) return std::nullopt;
-  auto other = announcedNameConflict(announced->kvs, dir, plan.self);
+  auto other = announcedNameConflict(announced->kvs, dir, setup.self);
   if (!other) return std::nullopt;
-  return nameTaken(plan, *other, "announced by a starting node");
+  return nameTaken(setup, *other, "announced by a starting node");
 }
 
 // ETCD_API=auto read no registration in v3. The v2 keyspace is separate: a fleet whose nodes
@@ -372,12 +374,12 @@ std::optional<int> checkV2Fleet(const Config& c) {
   return exit_code::kUsage;
 }
 
-// What the start-up steps below share: the resolved plan, the first listing and whether etcd
+// What the start-up steps below share: the resolved setup, the first listing and whether etcd
 // answered it, and the start guard that turns a stop signal into an exit before the spawn.
 struct Starting {
   explicit Starting(const Config& config) : c(config) {}
   const Config& c;
-  Plan plan;
+  NodeSetup setup;
   StartGuard* guard = nullptr;
   StartRead read;
   bool etcdAnswered = false;  // the first listing came back
@@ -393,13 +395,14 @@ std::optional<int> stoppedByStartSignal(const Starting& s) {
   return exit_code::kSignalBase + sig;
 }
 
-void logPlan(const Config& c, const Plan& plan) {
-  logInfo("node " + plan.self.nodeName + " at " +
-          hostPort(plan.self.publishHost, plan.self.transportPort) + ", " + toString(plan.flavor) +
-          (plan.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
+void logNodeSetup(const Config& c, const NodeSetup& setup) {
+  logInfo("node " + setup.self.nodeName + " at " +
+          hostPort(setup.self.publishHost, setup.self.transportPort) + ", " +
+          toString(setup.flavor) +
+          (setup.freshData ? ", empty data directory" : ", existing data") + ", etcd " +
           withoutUserinfo(joinWords(c.etcdEndpoints)) + " prefix " + c.prefix);
-  logInfo("health probe " + describeNodeApi(plan.nodeApi));
-  logInfo(describeRoles(plan.roles));
+  logInfo("health probe " + describeNodeApi(setup.nodeApi));
+  logInfo(describeRoles(setup.roles));
 }
 
 // From the first etcd request to the spawn: a stop signal aborts the request in flight and ends
@@ -424,7 +427,7 @@ std::optional<int> readEtcd(Starting& s) {
             (s.read.snapshot->truncated ? ", the first ones only: the node name check covers those"
                                         : ""));
   }
-  if (auto code = checkNodeName(s.read, s.plan)) return code;
+  if (auto code = checkNodeName(s.read, s.setup)) return code;
   s.etcdAnswered = s.read.snapshot.has_value();
   s.clusterLive = s.etcdAnswered && !s.read.snapshot->peers.empty();
   if (!s.etcdAnswered || s.clusterLive) return std::nullopt;
@@ -433,7 +436,7 @@ std::optional<int> readEtcd(Starting& s) {
     if (auto signalled = stoppedByStartSignal(s)) return signalled;
     if (code) return code;
   }
-  auto code = checkAnnouncedName(*s.read.store, c, s.plan);
+  auto code = checkAnnouncedName(*s.read.store, c, s.setup);
   if (auto signalled = stoppedByStartSignal(s)) return signalled;
   return code;
 }
@@ -441,12 +444,13 @@ std::optional<int> readEtcd(Starting& s) {
 // What the command line and the seed file are made of, before the bootstrap adds its part.
 StartInputs startInputs(const Starting& s) {
   StartInputs in;
-  in.self = s.plan.self;
-  in.flavor = s.plan.flavor;
-  in.clusterName = s.plan.clusterName;
-  in.transportBindPort = s.plan.transportBindPort;
-  in.userKeys = s.plan.userKeys;
-  if (initialMastersKey(s.plan.flavor).empty()) in.minimumMasterNodes = quorum(s.c.bootstrapExpect);
+  in.self = s.setup.self;
+  in.flavor = s.setup.flavor;
+  in.clusterName = s.setup.clusterName;
+  in.transportBindPort = s.setup.transportBindPort;
+  in.userKeys = s.setup.userKeys;
+  if (initialMastersKey(s.setup.flavor).empty())
+    in.minimumMasterNodes = quorum(s.c.bootstrapExpect);
   return in;
 }
 
@@ -457,7 +461,7 @@ StartInputs startInputs(const Starting& s) {
 std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in) {
   const Config& c = s.c;
   if (s.etcdAnswered && !s.clusterLive) {
-    BootstrapOutcome boot = announceAndBootstrap(c, s.plan, *s.read.store, bg);
+    BootstrapOutcome boot = announceAndBootstrap(c, s.setup, *s.read.store, bg);
     if (boot.stopSignal || s.guard->stopSignal()) {
       bg.stopAll();
       if (auto code = stoppedByStartSignal(s)) return code;
@@ -465,21 +469,21 @@ std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in)
     }
     if (boot.nameTaken) {
       bg.stopAll();
-      return nameTaken(s.plan, *boot.nameTaken, "announced by a starting node");
+      return nameTaken(s.setup, *boot.nameTaken, "announced by a starting node");
     }
     in.initialMasters = boot.initialMasters;
     auto withStarting = readPeers(*s.read.store, c.prefix, StateKeys(c.statePrefix).announceDir);
     if (withStarting) s.read.snapshot = withStarting.value();
   } else if (s.clusterLive) {
-    reportBootstrap("join", "nodes are registered: joining their cluster", {}, s.plan.flavor);
-  } else if (!s.etcdAnswered && !initialMastersKey(s.plan.flavor).empty() && s.plan.freshData &&
-             !s.plan.singleNode) {
+    reportBootstrap("join", "nodes are registered: joining their cluster", {}, s.setup.flavor);
+  } else if (!s.etcdAnswered && !initialMastersKey(s.setup.flavor).empty() && s.setup.freshData &&
+             !s.setup.singleNode) {
     logWarn(
         "etcd unreachable: starting without cluster.initial_master_nodes; a brand-new "
         "cluster cannot form until nodes restart with etcd reachable");
-    reportBootstrap("join", "etcd unreachable: no bootstrap", {}, s.plan.flavor);
+    reportBootstrap("join", "etcd unreachable: no bootstrap", {}, s.setup.flavor);
   }
-  in.seeds = startSeeds(s.read.snapshot, s.plan);
+  in.seeds = startSeeds(s.read.snapshot, s.setup);
   logInfo("seed hosts [" + joinWords(in.seeds) + "]");
   metrics().set(metric::kPeers, static_cast<double>(in.seeds.size()));
   statusBoard().update([&](StatusSnapshot& board) {
@@ -490,10 +494,10 @@ std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in)
   return std::nullopt;
 }
 
-std::optional<int> writeSeedFile(const Starting& s, const StartPlan& start, Background& bg) {
+std::optional<int> writeSeedFile(const Starting& s, const AssembledStart& start, Background& bg) {
   if (!start.usesSeedFile) return std::nullopt;
   std::string error;
-  auto written = writeFileIfChanged(s.plan.seedFile, start.seedFileText, error, false);
+  auto written = writeFileIfChanged(s.setup.seedFile, start.seedFileText, error, false);
   if (written == WriteOutcome::Written) noteSeedFileWritten();
   if (written != WriteOutcome::Failed) return std::nullopt;
   bg.stopAll();
@@ -510,8 +514,8 @@ std::optional<int> endStartGuard(const Starting& s, Background& bg) {
   return code;
 }
 
-// The program's outline: which kind of start, the plan, etcd, the bootstrap, the command line
-// and seed file, the spawn, then supervision until the command exits.
+// The program's outline: which kind of start, the node's setup, etcd, the bootstrap, the command
+// line and seed file, the spawn, then supervision until the command exits.
 int run(const Config& c) {
   CommandClass command = classifyCommand(c.command);
   DiscoveryChoice choice = chooseDiscovery(c.discovery, command);
@@ -522,26 +526,26 @@ int run(const Config& c) {
   if (!choice.discover) return superviseOnly(c, command);
 
   Starting s(c);
-  auto errors = resolvePlan(c, command, s.plan);
+  auto errors = resolveNodeSetup(c, command, s.setup);
   if (!errors.empty()) return usageError(errors);
-  logPlan(c, s.plan);
+  logNodeSetup(c, s.setup);
   becomeSubreaperIfNeeded();
   httpGlobalInit();
-  startStatus(c, s.plan);
+  startStatus(c, s.setup);
   s.guard = guardTheStart();
   if (auto code = readEtcd(s)) return *code;
 
   // Deliberately never freed: the monitor thread may still be inside a request when the child
   // exits, and main ends the process with _exit without joining it.
-  auto* bg = new Background(c, s.plan, s.read.store ? s.read.store->api() : c.etcdApi);
+  auto* bg = new Background(c, s.setup, s.read.store ? s.read.store->api() : c.etcdApi);
   StartInputs in = startInputs(s);
   if (auto code = settleBootstrap(s, *bg, in)) return *code;
-  StartPlan start = assembleStart(in);
+  AssembledStart start = assembleStart(in);
   if (auto code = writeSeedFile(s, start, *bg)) return *code;
   if (auto code = endStartGuard(s, *bg)) return *code;
 
   std::vector<std::string> cache = s.etcdAnswered ? in.seeds : std::vector<std::string>();
-  return spawnAndSupervise(c, s.plan, start, bg, s.etcdAnswered ? s.read.snapshot->revision : 0,
+  return spawnAndSupervise(c, s.setup, start, bg, s.etcdAnswered ? s.read.snapshot->revision : 0,
                            cache);
 }
 

@@ -1,5 +1,7 @@
 #include "assembly.hpp"
 
+#include "seed_file.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -15,8 +17,8 @@ int quorum(int masterEligible) {
   return masterEligible / 2 + 1;
 }
 
-StartPlan assembleStart(const StartInputs& in) {
-  StartPlan plan;
+AssembledStart assembleStart(const StartInputs& in) {
+  AssembledStart plan;
   const Flavor& f = in.flavor;
   auto add = [&](const std::string& key, const std::string& value) {
     if (!in.userKeys.count(key)) plan.args.push_back(settingArg(f, key, value));

@@ -25,13 +25,13 @@ struct StartInputs {
   std::set<std::string> userKeys;
 };
 
-struct StartPlan {
+struct AssembledStart {
   std::vector<std::string> args;  // settings in the version's command-line syntax
   bool usesSeedFile = false;      // write seedFileText to $ES_PATH_CONF/unicast_hosts.txt
   std::string seedFileText;
 };
 
-StartPlan assembleStart(const StartInputs& in);
+AssembledStart assembleStart(const StartInputs& in);
 
 // Quorum of n master-eligible nodes: n / 2 + 1.
 int quorum(int masterEligible);

@@ -7,6 +7,8 @@
 #include "command.hpp"
 #include "exit_codes.hpp"
 #include "http.hpp"
+#include "peer_listing.hpp"
+#include "seed_file.hpp"
 #include "startup.hpp"
 #include "text.hpp"
 
@@ -59,16 +61,17 @@ BootstrapView readBootstrap(Store& store, const StateKeys& keys) {
 
 // The role a start would take, as coordinateBootstrap would decide it once this node is
 // announced; fills the initial masters when this node would be one of them.
-std::string predictBootstrap(const Config& c, const Plan& plan, const PeerSnapshot& registrations,
-                             const BootstrapView& view, std::vector<std::string>& masters) {
+std::string predictBootstrap(const Config& c, const NodeSetup& setup,
+                             const PeerSnapshot& registrations, const BootstrapView& view,
+                             std::vector<std::string>& masters) {
   StateKeys keys(c.statePrefix);
   BootstrapFacts facts;
-  facts.versionHasSetting = !initialMastersKey(plan.flavor).empty() && !plan.singleNode;
-  facts.masterEligible = plan.self.masterEligible;
-  facts.freshData = plan.freshData;
+  facts.versionHasSetting = !initialMastersKey(setup.flavor).empty() && !setup.singleNode;
+  facts.masterEligible = setup.self.masterEligible;
+  facts.freshData = setup.freshData;
   facts.clusterExists = view.clusterUuid.has_value() || !registrations.peers.empty();
   facts.decision = view.decision;
-  facts.nodeName = plan.self.nodeName;
+  facts.nodeName = setup.self.nodeName;
   std::vector<std::string> ignored;
   if (facts.decision && !facts.clusterExists)
     facts.decisionOrphaned = !decisionHasLiveMember(
@@ -81,7 +84,7 @@ std::string predictBootstrap(const Config& c, const Plan& plan, const PeerSnapsh
       return "initial: a member of the decision " + decisionValue(masters);
     case BootstrapRole::Join:
       return facts.clusterExists ? "join: a cluster exists (registrations or a cluster UUID)"
-                                 : "join: " + std::string(plan.self.masterEligible
+                                 : "join: " + std::string(setup.self.masterEligible
                                                               ? "the data directory holds node "
                                                                 "state, or a decision excludes it"
                                                               : "not master-eligible");
@@ -95,24 +98,24 @@ std::string predictBootstrap(const Config& c, const Plan& plan, const PeerSnapsh
   // With this node's own announcement added, as the start writes it before it decides.
   auto withSelf = view.announcements;
   withSelf.push_back(
-      {keys.announceDir + "/" + plan.self.publishHost,
-       announcementValue(registrationValue(plan.self, plan.flavor, plan.clusterName), true)});
+      {keys.announceDir + "/" + setup.self.publishHost,
+       announcementValue(registrationValue(setup.self, setup.flavor, setup.clusterName), true)});
   auto chosen = chooseInitialMasters(withSelf, keys.announceDir, c.bootstrapExpect);
   if (!chosen)
     return "wait: " + std::to_string(bootstrapCandidates(withSelf, keys.announceDir).size()) +
            " of " + std::to_string(c.bootstrapExpect) +
            " fresh master-eligible nodes announced, this one included (ES_BOOTSTRAP_EXPECT)";
-  bool member = std::find(chosen->begin(), chosen->end(), plan.self.nodeName) != chosen->end();
+  bool member = std::find(chosen->begin(), chosen->end(), setup.self.nodeName) != chosen->end();
   if (member) masters = *chosen;
   return std::string(member ? "initial" : "join") + ": it would write the decision " +
          decisionValue(*chosen);
 }
 
 // The checks of a start that refuse before anything starts (app.cpp, in the same order).
-void checkRefusals(const Config& c, const Plan& plan, Store& store, const PeerSnapshot& snapshot,
-                   const BootstrapView& view, DryRun& run) {
-  if (auto other = nodeNameConflict(snapshot.peers, plan.self)) {
-    run.refusal = "node name " + plan.self.nodeName + " is registered at " +
+void checkRefusals(const Config& c, const NodeSetup& setup, Store& store,
+                   const PeerSnapshot& snapshot, const BootstrapView& view, DryRun& run) {
+  if (auto other = nodeNameConflict(snapshot.peers, setup.self)) {
+    run.refusal = "node name " + setup.self.nodeName + " is registered at " +
                   hostPort(other->host, other->transportPort) + " (" + other->key + ")";
     run.refusalCode = exit_code::kNodeNameTaken;
     return;
@@ -128,20 +131,20 @@ void checkRefusals(const Config& c, const Plan& plan, Store& store, const PeerSn
     }
   }
   StateKeys keys(c.statePrefix);
-  if (auto other = announcedNameConflict(view.announcements, keys.announceDir, plan.self)) {
-    run.refusal = "node name " + plan.self.nodeName + " is announced by a starting node at " +
+  if (auto other = announcedNameConflict(view.announcements, keys.announceDir, setup.self)) {
+    run.refusal = "node name " + setup.self.nodeName + " is announced by a starting node at " +
                   hostPort(other->host, other->transportPort);
     run.refusalCode = exit_code::kNodeNameTaken;
   }
 }
 
 // Reads etcd (list and get only) and fills the peers, the bootstrap role and the seeds.
-void readEtcd(const Config& c, const Plan& plan, DryRun& run, StartInputs& in) {
+void readEtcd(const Config& c, const NodeSetup& setup, DryRun& run, StartInputs& in) {
   StartRead read = readPeersAtStart(c);
   if (!read.snapshot) {
     run.etcd = "did not answer within ETCD_START_TIMEOUT: a start would use the cached peers";
     run.bootstrap = "join: etcd unreachable, no bootstrap";
-    in.seeds = startSeeds(std::nullopt, plan);
+    in.seeds = startSeeds(std::nullopt, setup);
     return;
   }
   const PeerSnapshot& snapshot = *read.snapshot;
@@ -154,51 +157,51 @@ void readEtcd(const Config& c, const Plan& plan, DryRun& run, StartInputs& in) {
   std::vector<std::string> ignored;
   auto announced = parsePeers(keys.announceDir, view.announcements, ignored);
   run.announced = describePeers(announced);
-  checkRefusals(c, plan, *read.store, snapshot, view, run);
+  checkRefusals(c, setup, *read.store, snapshot, view, run);
   const bool clusterLive = !snapshot.peers.empty();
   run.bootstrap = !view.readable ? "unknown: the bootstrap state could not be read"
-                                 : predictBootstrap(c, plan, snapshot, view, in.initialMasters);
+                                 : predictBootstrap(c, setup, snapshot, view, in.initialMasters);
   std::vector<Peer> seeds = snapshot.peers;
   if (!clusterLive) seeds.insert(seeds.end(), announced.begin(), announced.end());
-  in.seeds = seedHosts(seeds, plan.self);
+  in.seeds = seedHosts(seeds, setup.self);
   if (!clusterLive)
-    run.writes.push_back("announcement " + keys.announceDir + "/" + plan.self.publishHost +
+    run.writes.push_back("announcement " + keys.announceDir + "/" + setup.self.publishHost +
                          " (lease " + std::to_string(c.ttlSeconds) + "s) until registered");
   if (!in.initialMasters.empty() && !view.decision)
     run.writes.push_back("the bootstrap decision " + keys.decision + " (create-if-absent)");
 }
 
 int planFor(const Config& c, const CommandClass& command, DryRun& run) {
-  Plan plan;
-  auto errors = resolvePlan(c, command, plan);
+  NodeSetup setup;
+  auto errors = resolveNodeSetup(c, command, setup);
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
     std::cerr << "es-etcd-entrypoint: --plan: a start would exit 2; see --help\n";
     return exit_code::kUsage;
   }
-  run.node = plan.self.nodeName + " at " +
-             hostPort(plan.self.publishHost, plan.self.transportPort) + ", " +
-             toString(plan.flavor) +
-             (plan.freshData ? ", empty data directory" : ", existing data") +
-             (plan.self.masterEligible ? ", master-eligible" : ", not master-eligible");
+  run.node = setup.self.nodeName + " at " +
+             hostPort(setup.self.publishHost, setup.self.transportPort) + ", " +
+             toString(setup.flavor) +
+             (setup.freshData ? ", empty data directory" : ", existing data") +
+             (setup.self.masterEligible ? ", master-eligible" : ", not master-eligible");
   StartInputs in;
-  in.self = plan.self;
-  in.flavor = plan.flavor;
-  in.clusterName = plan.clusterName;
-  in.transportBindPort = plan.transportBindPort;
-  in.userKeys = plan.userKeys;
-  if (initialMastersKey(plan.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
-  readEtcd(c, plan, run, in);
-  run.writes.push_back("registration " + registrationKey(c.prefix, plan.self) + " (lease " +
+  in.self = setup.self;
+  in.flavor = setup.flavor;
+  in.clusterName = setup.clusterName;
+  in.transportBindPort = setup.transportBindPort;
+  in.userKeys = setup.userKeys;
+  if (initialMastersKey(setup.flavor).empty()) in.minimumMasterNodes = quorum(c.bootstrapExpect);
+  readEtcd(c, setup, run, in);
+  run.writes.push_back("registration " + registrationKey(c.prefix, setup.self) + " (lease " +
                        std::to_string(c.ttlSeconds) + "s) while the node is healthy");
-  StartPlan start = assembleStart(in);
-  run.command = plan.command;
-  if (plan.passSettings)
+  AssembledStart start = assembleStart(in);
+  run.command = setup.command;
+  if (setup.passSettings)
     run.command.insert(run.command.end(), start.args.begin(), start.args.end());
   run.removedEnv = c.absorbedEnv;
   run.removedEnv.insert(run.removedEnv.end(), c.secretEnv.begin(), c.secretEnv.end());
   if (start.usesSeedFile) {
-    run.seedFile = plan.seedFile;
+    run.seedFile = setup.seedFile;
     run.seedFileText = start.seedFileText;
   }
   return run.refusalCode;

@@ -3,10 +3,10 @@
 #include <utility>
 
 #include "etcd_codec.hpp"
+#include "etcd_metered_store.hpp"
 #include "etcd_v2.hpp"
 #include "etcd_v3.hpp"
 #include "log.hpp"
-#include "metered_store.hpp"
 
 namespace esetcd {
 namespace {

@@ -2,10 +2,22 @@
 // name template. The choosing is pure; only hostName() and localAddresses() touch the system.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace esetcd {
+
+// Who this node is, as peers see it.
+struct Identity {
+  std::string nodeName;
+  std::string publishHost;  // IP or host name, IPv6 without brackets
+  int httpPort = 9200;
+  int transportPort = 9300;  // the port peers connect to (the published one)
+  // node.roles as set (roles.hpp); nullopt: not set, every default role.
+  std::optional<std::vector<std::string>> roles;
+  bool masterEligible = true;
+};
 
 struct LocalAddress {
   std::string interfaceName;

@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "memory.hpp"
 #include "metrics.hpp"
+#include "peer_listing.hpp"
 #include "seed_file.hpp"
 #include "status.hpp"
 #include "text.hpp"
@@ -18,35 +19,6 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 namespace {
-
-// Malformed registrations already reported. A bad key stays in etcd and is listed again on every
-// re-list (each second while unregistered): it is reported once per key and value, not per
-// listing. Bounded, since anyone with write access to the prefix can write many keys.
-class SeenOnce {
- public:
-  bool firstTime(const std::string& item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (seen_.count(item)) return false;
-    if (seen_.size() == kMaxRemembered) {
-      if (!full_) logWarn("more malformed registrations than can be reported one by one");
-      full_ = true;
-      return false;
-    }
-    seen_.insert(item);
-    return true;
-  }
-
- private:
-  static constexpr size_t kMaxRemembered = 1024;
-  std::mutex mutex_;
-  std::set<std::string> seen_;
-  bool full_ = false;
-};
-
-SeenOnce& malformedSeen() {
-  static SeenOnce instance;
-  return instance;
-}
 
 // The probe's result on /status and in the metrics.
 void reportProbe(const HealthReport& report, std::chrono::duration<double> took) {
@@ -67,73 +39,6 @@ void reportRevision(int64_t revision) {
 }
 
 }  // namespace
-
-void StopFlag::raise() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    flag_ = true;
-  }
-  cv_.notify_all();
-  httpWakeAll();  // a watch waiting in libcurl looks at the flag now
-}
-
-bool StopFlag::waitFor(milliseconds d) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return cv_.wait_for(lock, d, [this] { return flag_.load(); });
-}
-
-Result<PeerSnapshot> readPeers(Store& store, const std::string& dir, const std::string& announceDir,
-                               size_t limit) {
-  auto listing = store.list(dir, limit);
-  if (!listing) return listing.error();
-  PeerSnapshot snapshot;
-  for (const auto& kv : listing->kvs) {
-    std::string why;
-    if (auto peer = parsePeer(dir, kv, why))
-      snapshot.peers.push_back(std::move(*peer));
-    else if (malformedSeen().firstTime(kv.key + '\0' + kv.value))
-      logEvent(LogLevel::Warn, "registration-skipped",
-               "skipping registration " + printableText(kv.key) + ": " + why,
-               {{"key", kv.key}, {"event.reason", why}});
-  }
-  snapshot.revision = listing->revision;
-  snapshot.truncated = listing->truncated;
-  if (announceDir.empty()) return snapshot;
-  auto announced = store.list(announceDir);
-  if (!announced) return announced.error();
-  std::vector<std::string> ignored;  // announcements are ours: no need to warn twice
-  for (auto& peer : parsePeers(announceDir, announced->kvs, ignored))
-    snapshot.peers.push_back(std::move(peer));
-  return snapshot;
-}
-
-void noteSeedFileWritten() {
-  metrics().add(metric::kSeedFileWrites);
-  statusBoard().update([](StatusSnapshot& s) { s.seedFileChangedMs = wallClockMs(); });
-}
-
-void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
-                  const std::string& cacheFile) {
-  std::string text = seedFileText(seeds);
-  std::string error;
-  std::string list;
-  for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
-  metrics().set(metric::kPeers, static_cast<double>(seeds.size()));
-  statusBoard().update([&seeds](StatusSnapshot& s) { s.peers = seeds; });
-  if (!seedFile.empty()) {
-    WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
-    if (outcome == WriteOutcome::Written) {
-      noteSeedFileWritten();
-      logEvent(LogLevel::Info, "seed-hosts-changed", "seed hosts now [" + list + "] in " + seedFile,
-               {{"peers", seeds}, {"file.path", seedFile}});
-    }
-    if (outcome == WriteOutcome::Failed)
-      logEvent(LogLevel::Error, "seed-hosts-failed", "cannot update seed hosts: " + error,
-               {{"file.path", seedFile}, {"event.reason", error}});
-  }
-  if (!cacheFile.empty() && writeFileIfChanged(cacheFile, text, error) == WriteOutcome::Failed)
-    logWarn("cannot cache the peer list: " + error);
-}
 
 Monitor::Monitor(MonitorSettings settings, Store& watchStore, Registrar& registrar,
                  Registrar* announcer, StopFlag& stop)

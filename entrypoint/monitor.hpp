@@ -3,10 +3,7 @@
 // rewrites unicast_hosts.txt within moments. It never calls waitpid and never handles signals.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,44 +12,9 @@
 #include "node_api.hpp"
 #include "peers.hpp"
 #include "registrar.hpp"
+#include "stop_flag.hpp"
 
 namespace esetcd {
-
-// A flag that a sleeping thread notices at once.
-class StopFlag {
- public:
-  void raise();
-  bool raised() const { return flag_.load(); }
-  // Sleeps up to `d`; true when the flag was raised.
-  bool waitFor(std::chrono::milliseconds d);
-  const std::atomic<bool>* atomic() const { return &flag_; }
-
- private:
-  std::atomic<bool> flag_{false};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-};
-
-struct PeerSnapshot {
-  std::vector<Peer> peers;
-  int64_t revision = 0;
-  bool truncated = false;  // only the first `limit` registrations were read
-};
-
-// Lists the registrations under `dir` and parses them; malformed entries are logged and skipped.
-// With `announceDir`, the starting peers announced there are added (they are not registered yet
-// but must find each other to form a cluster); the revision stays the registrations'.
-Result<PeerSnapshot> readPeers(Store& store, const std::string& dir,
-                               const std::string& announceDir = "", size_t limit = 0);
-
-// Counts a write of the seed file (es_etcd_entrypoint_seed_file_writes_total) and shows its time
-// on /status.
-void noteSeedFileWritten();
-
-// Writes the seed file and the peer cache when the seed list changed; logs the new list. The
-// list becomes /status's peers and the peers gauge.
-void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
-                  const std::string& cacheFile);
 
 struct MonitorSettings {
   std::string prefix;

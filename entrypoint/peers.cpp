@@ -109,25 +109,6 @@ std::vector<std::string> seedHosts(const std::vector<Peer>& peers, const Identit
   return {unique.begin(), unique.end()};
 }
 
-std::string seedFileText(const std::vector<std::string>& seeds) {
-  std::string text = "# Written by es-etcd-entrypoint from etcd; replaced when peers change.\n";
-  for (const auto& seed : seeds) text += seed + "\n";
-  return text;
-}
-
-std::vector<std::string> parseSeedFileText(const std::string& text) {
-  std::vector<std::string> seeds;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (!line.empty() && line[0] != '#' && validHostPort(line)) seeds.push_back(line);
-  }
-  return seeds;
-}
-
 std::optional<Peer> nodeNameConflict(const std::vector<Peer>& peers, const Identity& self) {
   for (const auto& peer : peers) {
     bool sameName = !peer.nodeName.empty() && peer.nodeName == self.nodeName;

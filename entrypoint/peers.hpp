@@ -9,19 +9,9 @@
 
 #include "etcd_store.hpp"
 #include "flavor.hpp"
+#include "identity.hpp"
 
 namespace esetcd {
-
-// Who this node is, as peers see it.
-struct Identity {
-  std::string nodeName;
-  std::string publishHost;  // IP or host name, IPv6 without brackets
-  int httpPort = 9200;
-  int transportPort = 9300;  // the port peers connect to (the published one)
-  // node.roles as set (roles.hpp); nullopt: not set, every default role.
-  std::optional<std::vector<std::string>> roles;
-  bool masterEligible = true;
-};
 
 struct Peer {
   std::string key;
@@ -47,13 +37,6 @@ std::string hostPort(const std::string& host, int port);
 
 // The seed hosts: every peer's transport address except our own, sorted, without duplicates.
 std::vector<std::string> seedHosts(const std::vector<Peer>& peers, const Identity& self);
-
-// unicast_hosts.txt content: one host:port a line, no blank lines, no spaces (Elasticsearch
-// trims neither), a comment header.
-std::string seedFileText(const std::vector<std::string>& seeds);
-
-// Reads back seedFileText output (the cached peer list), skipping comments and blank lines.
-std::vector<std::string> parseSeedFileText(const std::string& text);
 
 // A live registration that uses our node name at another address, if any.
 std::optional<Peer> nodeNameConflict(const std::vector<Peer>& peers, const Identity& self);

@@ -8,6 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "host.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "status.hpp"
+
 namespace esetcd {
 namespace {
 
@@ -53,6 +58,53 @@ WriteOutcome writeFileIfChanged(const std::string& path, const std::string& cont
     return WriteOutcome::Failed;
   }
   return WriteOutcome::Written;
+}
+
+std::string seedFileText(const std::vector<std::string>& seeds) {
+  std::string text = "# Written by es-etcd-entrypoint from etcd; replaced when peers change.\n";
+  for (const auto& seed : seeds) text += seed + "\n";
+  return text;
+}
+
+std::vector<std::string> parseSeedFileText(const std::string& text) {
+  std::vector<std::string> seeds;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line[0] != '#' && validHostPort(line)) seeds.push_back(line);
+  }
+  return seeds;
+}
+
+void noteSeedFileWritten() {
+  metrics().add(metric::kSeedFileWrites);
+  statusBoard().update([](StatusSnapshot& s) { s.seedFileChangedMs = wallClockMs(); });
+}
+
+void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
+                  const std::string& cacheFile) {
+  std::string text = seedFileText(seeds);
+  std::string error;
+  std::string list;
+  for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
+  metrics().set(metric::kPeers, static_cast<double>(seeds.size()));
+  statusBoard().update([&seeds](StatusSnapshot& s) { s.peers = seeds; });
+  if (!seedFile.empty()) {
+    WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
+    if (outcome == WriteOutcome::Written) {
+      noteSeedFileWritten();
+      logEvent(LogLevel::Info, "seed-hosts-changed", "seed hosts now [" + list + "] in " + seedFile,
+               {{"peers", seeds}, {"file.path", seedFile}});
+    }
+    if (outcome == WriteOutcome::Failed)
+      logEvent(LogLevel::Error, "seed-hosts-failed", "cannot update seed hosts: " + error,
+               {{"file.path", seedFile}, {"event.reason", error}});
+  }
+  if (!cacheFile.empty() && writeFileIfChanged(cacheFile, text, error) == WriteOutcome::Failed)
+    logWarn("cannot cache the peer list: " + error);
 }
 
 }  // namespace esetcd

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace esetcd {
 
@@ -15,5 +16,21 @@ enum class WriteOutcome { Unchanged, Written, Failed };
 // start, and the fsync would sit between start-up and the exec).
 WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
                                 std::string& error, bool durable = true);
+
+// unicast_hosts.txt content: one host:port a line, no blank lines, no spaces (Elasticsearch
+// trims neither), a comment header.
+std::string seedFileText(const std::vector<std::string>& seeds);
+
+// Reads back seedFileText output (the cached peer list), skipping comments and blank lines.
+std::vector<std::string> parseSeedFileText(const std::string& text);
+
+// Counts a write of the seed file (es_etcd_entrypoint_seed_file_writes_total) and shows its time
+// on /status.
+void noteSeedFileWritten();
+
+// Writes the seed file and the peer cache when the seed list changed; logs the new list. The
+// list becomes /status's peers and the peers gauge.
+void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
+                  const std::string& cacheFile);
 
 }  // namespace esetcd

@@ -11,6 +11,7 @@
 #include "identity.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "seed_file.hpp"
 #include "text.hpp"
 
 namespace esetcd {
@@ -98,12 +99,12 @@ std::map<std::string, std::string> nodeConfigFile(const Config& c, const Flavor&
   return ok ? flattenYaml(text) : std::map<std::string, std::string>();
 }
 
-NodeApi resolveProbe(const Config& c, const Plan& plan, const NodeSettingSources& sources) {
-  bool https = nodeServesHttps(sources, plan.flavor.distribution);
+NodeApi resolveProbe(const Config& c, const NodeSetup& setup, const NodeSettingSources& sources) {
+  bool https = nodeServesHttps(sources, setup.flavor.distribution);
   bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
   Config probed = c;
-  probed.httpPort = plan.self.httpPort;  // -Ehttp.port on the command line wins
-  return resolveNodeApi(probed, plan.flavor.distribution, https, defaultCa);
+  probed.httpPort = setup.self.httpPort;  // -Ehttp.port on the command line wins
+  return resolveNodeApi(probed, setup.flavor.distribution, https, defaultCa);
 }
 
 }  // namespace
@@ -121,49 +122,50 @@ std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& 
   return commandFor(c, command, flavor);
 }
 
-std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan) {
+std::vector<std::string> resolveNodeSetup(const Config& c, const CommandClass& command,
+                                          NodeSetup& setup) {
   std::vector<std::string> errors;
-  std::string why = resolveFlavor(c, plan.flavor);
+  std::string why = resolveFlavor(c, setup.flavor);
   if (why.empty() && needsHomeToStart(c, command)) why = homeProblem(c);
   if (!why.empty()) errors.push_back(why);
   std::string host = c.publishHost.empty() ? choosePublishAddress(localAddresses()) : c.publishHost;
-  plan.self.publishHost = host;
-  plan.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
-  plan.self.httpPort = c.httpPort;
-  plan.self.transportPort = c.transportPublishPort;
-  plan.command = commandFor(c, command, plan.flavor);
-  plan.passSettings = c.passSettings == PassSettings::Always ||
-                      (c.passSettings == PassSettings::Auto && command.startsNode);
-  NodeSettings ours{plan.self, c.clusterName, c.transportPort, c.singleNode};
-  MergedSettings merged = mergeCommandSettings(plan.command, ours, plan.passSettings);
+  setup.self.publishHost = host;
+  setup.self.nodeName = expandNodeName(c.nodeNameTemplate, hostName(), host);
+  setup.self.httpPort = c.httpPort;
+  setup.self.transportPort = c.transportPublishPort;
+  setup.command = commandFor(c, command, setup.flavor);
+  setup.passSettings = c.passSettings == PassSettings::Always ||
+                       (c.passSettings == PassSettings::Auto && command.startsNode);
+  NodeSettings ours{setup.self, c.clusterName, c.transportPort, c.singleNode};
+  MergedSettings merged = mergeCommandSettings(setup.command, ours, setup.passSettings);
   errors.insert(errors.end(), merged.errors.begin(), merged.errors.end());
   for (const auto& setting : merged.adopted)
     logInfo("the command sets " + setting + ": that value is used, and not appended again");
-  plan.self = merged.settings.self;
-  plan.clusterName = merged.settings.clusterName;
-  plan.transportBindPort = merged.settings.transportBindPort;
-  plan.singleNode = merged.settings.singleNode;
-  plan.userKeys = merged.userKeys;
-  if (plan.self.publishHost.empty())
+  setup.self = merged.settings.self;
+  setup.clusterName = merged.settings.clusterName;
+  setup.transportBindPort = merged.settings.transportBindPort;
+  setup.singleNode = merged.settings.singleNode;
+  setup.userKeys = merged.userKeys;
+  if (setup.self.publishHost.empty())
     errors.push_back("ES_PUBLISH_HOST (--es-publish-host) is not set and no address was detected");
-  if (usesSeedFile(plan.flavor)) plan.seedFile = c.esPathConf + "/unicast_hosts.txt";
-  plan.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
-  plan.freshData = isFreshDataDir(listDirectory(c.esPathData));
-  NodeSettingSources sources{plan.command, c.envNodeSettings, nodeConfigFile(c, plan.flavor)};
-  plan.roles = nodeRoles(sources);
-  for (const auto& role : plan.roles.roles.value_or(std::vector<std::string>{})) {
+  if (usesSeedFile(setup.flavor)) setup.seedFile = c.esPathConf + "/unicast_hosts.txt";
+  setup.cacheFile = c.stateDir + "/.es-etcd-entrypoint-peers";
+  setup.freshData = isFreshDataDir(listDirectory(c.esPathData));
+  NodeSettingSources sources{setup.command, c.envNodeSettings, nodeConfigFile(c, setup.flavor)};
+  setup.roles = nodeRoles(sources);
+  for (const auto& role : setup.roles.roles.value_or(std::vector<std::string>{})) {
     std::string problem = textProblem(role);
     if (!problem.empty())
-      errors.push_back("node.roles from " + printableText(plan.roles.source) + ": " + problem);
+      errors.push_back("node.roles from " + printableText(setup.roles.source) + ": " + problem);
   }
-  if (std::string problem = textProblem(plan.self.nodeName); !problem.empty()) {
+  if (std::string problem = textProblem(setup.self.nodeName); !problem.empty()) {
     // {hostname} comes from the system, not from the setting.
     errors.push_back("ES_NODE_NAME (--es-node-name) = \"" + c.nodeNameTemplate +
                      "\": the node name it gives " + problem);
   }
-  plan.self.roles = plan.roles.roles;
-  plan.self.masterEligible = plan.roles.masterEligible;
-  plan.nodeApi = resolveProbe(c, plan, sources);
+  setup.self.roles = setup.roles.roles;
+  setup.self.masterEligible = setup.roles.masterEligible;
+  setup.nodeApi = resolveProbe(c, setup, sources);
   return errors;
 }
 
@@ -298,14 +300,15 @@ Result<size_t> countV2Registrations(const Config& c) {
   return error;
 }
 
-std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan) {
-  if (snapshot) return seedHosts(snapshot->peers, plan.self);
+std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot,
+                                    const NodeSetup& setup) {
+  if (snapshot) return seedHosts(snapshot->peers, setup.self);
   bool ok = false;
-  std::string cached = readWholeFile(plan.cacheFile, ok);
+  std::string cached = readWholeFile(setup.cacheFile, ok);
   if (ok) {
     auto seeds = parseSeedFileText(cached);
     logWarn("starting with the " + std::to_string(seeds.size()) + " cached peers from " +
-            plan.cacheFile);
+            setup.cacheFile);
     return seeds;
   }
   logWarn("starting with no peers: etcd unreachable and no cached peer list");

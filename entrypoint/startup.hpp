@@ -16,8 +16,8 @@
 #include "etcd.hpp"
 #include "flavor.hpp"
 #include "layout.hpp"
-#include "monitor.hpp"
 #include "node_api.hpp"
+#include "peer_listing.hpp"
 #include "peers.hpp"
 #include "roles.hpp"
 #include "supervisor.hpp"
@@ -25,7 +25,7 @@
 namespace esetcd {
 
 // Everything decided before the child starts.
-struct Plan {
+struct NodeSetup {
   bool freshData = true;  // ES_PATH_DATA held no node state at start
   Flavor flavor;
   Identity self;            // with the values the command line gives (command.hpp)
@@ -41,8 +41,9 @@ struct Plan {
   NodeRoles roles;  // node.roles and where it came from (also in self)
 };
 
-// Fills `plan` from the configuration and the installation; returns usage errors.
-std::vector<std::string> resolvePlan(const Config& c, const CommandClass& command, Plan& plan);
+// Fills `setup` from the configuration and the installation; returns usage errors.
+std::vector<std::string> resolveNodeSetup(const Config& c, const CommandClass& command,
+                                          NodeSetup& setup);
 
 // The command to supervise without discovery: the given one, or the image's start command (in
 // front of options alone). Adds a usage error when that start command cannot be found.
@@ -87,6 +88,7 @@ StartRead readPeersAtStart(const Config& c);
 Result<size_t> countV2Registrations(const Config& c);
 
 // The seeds from etcd's peers, or else from the cache file (logged either way).
-std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot, const Plan& plan);
+std::vector<std::string> startSeeds(const std::optional<PeerSnapshot>& snapshot,
+                                    const NodeSetup& setup);
 
 }  // namespace esetcd

@@ -84,7 +84,7 @@ struct ChildFailure {
 // Everything the child needs, built before fork: between fork and exec only async-signal-safe
 // calls are allowed (another thread may hold the malloc lock at fork time), so nothing there may
 // allocate.
-struct ExecPlan {
+struct PreparedExec {
   std::vector<std::string> candidates;  // full paths to try, in PATH order
   std::vector<char*> argv;              // null-terminated
   std::vector<char*> shArgv;            // "/bin/sh" <candidate> argv[1..] for ENOEXEC scripts
@@ -108,8 +108,8 @@ char* mutableChars(const std::string& s) {
   return const_cast<char*>(s.c_str());
 }
 
-ExecPlan makePlan(const SpawnSpec& spec) {
-  ExecPlan plan;
+PreparedExec makePlan(const SpawnSpec& spec) {
+  PreparedExec plan;
   const std::string& file = spec.argv.front();
   if (file.find('/') != std::string::npos) {
     plan.candidates.push_back(file);
@@ -194,7 +194,7 @@ void closeInheritedFds(int maxFd) {
 
 // Tries every candidate like execvp: a missing or unusable directory moves on, EACCES is kept
 // as the answer if nothing else works, any other error stops the search.
-int execCandidates(ExecPlan& plan) {
+int execCandidates(PreparedExec& plan) {
   bool sawAccessDenied = false;
   int lastError = ENOENT;
   for (const std::string& candidate : plan.candidates) {
@@ -223,7 +223,7 @@ int execCandidates(ExecPlan& plan) {
   return sawAccessDenied ? EACCES : lastError;
 }
 
-[[noreturn]] void runChild(ExecPlan& plan, int errFd) {
+[[noreturn]] void runChild(PreparedExec& plan, int errFd) {
   // Own process group, so killGroup() reaches whatever Elasticsearch starts and nothing else.
   setpgid(0, 0);
   // Every signal is still blocked here (spawnChild blocked them around fork), so SIGTTOU cannot
@@ -307,7 +307,7 @@ Result<pid_t> spawnChild(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv.front().empty()) {
     return Error{kSpawnError, "spawn: no command given", EINVAL};
   }
-  ExecPlan plan = makePlan(spec);
+  PreparedExec plan = makePlan(spec);
   const std::string& name = spec.argv.front();
 
   int pipeFds[2];

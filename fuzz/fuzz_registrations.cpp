@@ -5,6 +5,7 @@
 #include "fuzz_input.hpp"
 #include "host.hpp"
 #include "peers.hpp"
+#include "seed_file.hpp"
 
 using namespace esetcd;
 

@@ -359,8 +359,9 @@ TEST_CASE("reset-bootstrap deletes an orphaned decision and refuses otherwise") 
   }
 }
 
-TEST_CASE("an announcement whose fresh is not a boolean is not fresh, and nothing throws (found by "
-          "fuzzing)") {
+TEST_CASE(
+    "an announcement whose fresh is not a boolean is not fresh, and nothing throws (found by "
+    "fuzzing)") {
   CHECK_FALSE(announcementIsFresh(R"({"fresh":1})"));
   CHECK_FALSE(announcementIsFresh(R"({"fresh":"true"})"));
   CHECK(announcementIsFresh(R"({"fresh":true})"));

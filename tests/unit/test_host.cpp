@@ -4,6 +4,7 @@
 
 #include "host.hpp"
 #include "peers.hpp"
+#include "seed_file.hpp"
 
 using namespace esetcd;
 
@@ -71,7 +72,7 @@ TEST_CASE("hosts: everything else is refused, never repaired") {
            std::string(254, 'a'),
            std::string("10.0.0.2\0x", 10),
            std::string("[::\0\0\0)]", 8),  // found by fuzzing
-           "caf\xc3\xa9.example",  // UTF-8: IDNs must come as punycode
+           "caf\xc3\xa9.example",          // UTF-8: IDNs must come as punycode
            "\xff\xfe",
        }) {
     INFO(text);

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peers.hpp"
+#include "seed_file.hpp"
 
 using namespace esetcd;
 

@@ -1,4 +1,4 @@
-#include "metered_store.hpp"
+#include "etcd_metered_store.hpp"
 
 #include "metrics.hpp"
 
