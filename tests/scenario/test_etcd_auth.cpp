@@ -89,18 +89,6 @@ bool hasKey(const EtcdServer& etcd, const std::string& key) {
   return leaseOf(etcd, key).has_value();
 }
 
-bool fileHasLine(const std::string& path, const std::string& line) {
-  for (const auto& l : sup_test::readLines(path))
-    if (l == line) return true;
-  return false;
-}
-
-size_t count(const std::string& text, const std::string& part) {
-  size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
-  return n;
-}
-
 // One entrypoint with a stand-in node, authenticating as `user`. A probe every 4 s, longer than
 // a 3 s simple token lives unused: each refresh and each watch round meets an expired token.
 struct Node {
@@ -167,7 +155,8 @@ void survives(const EtcdServer& etcd, const std::function<void()>& invalidate) {
   Node b(dir, "node-b", "127.0.0.12", etcd, "es", "es-pass");
   INFO("node b log: " << b.log);
   REQUIRE(sup_test::waitUntil([&] { return hasKey(etcd, b.key); }, Millis(8000)));
-  CHECK(sup_test::waitUntil([&] { return fileHasLine(a.seeds, "127.0.0.12:9300"); }, Millis(6000)));
+  CHECK(sup_test::waitUntil([&] { return sup_test::fileHasLine(a.seeds, "127.0.0.12:9300"); },
+                            Millis(6000)));
   // No warning or error about a token (an etcd restart may show as a failed connection).
   for (const auto& line : sup_test::readLines(a.log)) {
     if (line.find(" W ") == std::string::npos && line.find(" E ") == std::string::npos) continue;
@@ -248,12 +237,12 @@ TEST_CASE("auth: a permission revoked while running: one error, one line when it
       [&] { return sup_test::readFile(a.log).find(refused) != std::string::npos; }, Millis(10000)));
   // Two more refresh rounds, each proved by the probe line (debug) that follows it on the one
   // monitor thread: three more probe lines mean the two rounds in between are complete.
-  const size_t probes = count(sup_test::readFile(a.log), "health probe: ");
+  const size_t probes = sup_test::countIn(sup_test::readFile(a.log), "health probe: ");
   REQUIRE(sup_test::waitUntil(
-      [&] { return count(sup_test::readFile(a.log), "health probe: ") >= probes + 3; },
+      [&] { return sup_test::countIn(sup_test::readFile(a.log), "health probe: ") >= probes + 3; },
       Millis(20000)));
   const std::string during = sup_test::readFile(a.log);
-  CHECK(count(during, " E cannot refresh " + a.key) == 1);
+  CHECK(sup_test::countIn(during, " E cannot refresh " + a.key) == 1);
   CHECK(during.find("the registration lapses within 10s") != std::string::npos);
 
   REQUIRE(asRoot(etcd, "/v3/auth/user/grant", R"({"user":"es","role":"es"})").status == 200);
@@ -263,7 +252,7 @@ TEST_CASE("auth: a permission revoked while running: one error, one line when it
         const std::string log = sup_test::readFile(a.log);
         return hasKey(etcd, a.key) &&
                (log.find("refreshed " + a.key + " again") != std::string::npos ||
-                count(log, "registered " + a.key) >= 2);
+                sup_test::countIn(log, "registered " + a.key) >= 2);
       },
       Millis(12000)));
   ::kill(a.process->pid(), SIGTERM);

@@ -128,12 +128,6 @@ bool putPeer(const EtcdCluster& cluster, const std::string& host) {
       Millis(10000));
 }
 
-bool fileHasLine(const std::string& path, const std::string& line) {
-  for (const auto& l : sup_test::readLines(path))
-    if (l == line) return true;
-  return false;
-}
-
 // Watches the registration from `since` until one TTL plus a margin has passed since then: a
 // lease that nobody renewed (after a leader change resets it to its full TTL) would have expired
 // within that window. False as soon as any member with a leader answers that the key is gone.
@@ -176,8 +170,8 @@ void survivesFault(const std::string& what, const std::function<void(EtcdCluster
   fault(cluster, target);
   REQUIRE(putPeer(cluster, "127.0.0.50"));
   const auto putAt = Clock::now();
-  REQUIRE(
-      sup_test::waitUntil([&] { return fileHasLine(a.seeds, "127.0.0.50:9300"); }, Millis(10000)));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileHasLine(a.seeds, "127.0.0.50:9300"); },
+                              Millis(10000)));
   const long seedAfter = millisSince(faultAt);
   const long seedLag = millisSince(putAt);
   CHECK(cluster.leader() != target);
@@ -188,7 +182,7 @@ void survivesFault(const std::string& what, const std::function<void(EtcdCluster
             << "held through the " << kTtlSeconds << " s TTL + 2 s");
   // The twin: with the failed member alone, the registration lapses and the peer never comes.
   CHECK(sup_test::waitUntil([&] { return absent(cluster, alone.key); }, Millis(5000)));
-  CHECK_FALSE(fileHasLine(alone.seeds, "127.0.0.50:9300"));
+  CHECK_FALSE(sup_test::fileHasLine(alone.seeds, "127.0.0.50:9300"));
 
   const auto repairAt = Clock::now();
   repair(cluster, target);
@@ -196,7 +190,9 @@ void survivesFault(const std::string& what, const std::function<void(EtcdCluster
   // had only that member registers again and sees the peer.
   CHECK(sup_test::waitUntil([&] { return present(cluster, a.key, target); }, Millis(10000)));
   CHECK(sup_test::waitUntil(
-      [&] { return present(cluster, alone.key) && fileHasLine(alone.seeds, "127.0.0.50:9300"); },
+      [&] {
+        return present(cluster, alone.key) && sup_test::fileHasLine(alone.seeds, "127.0.0.50:9300");
+      },
       Millis(10000)));
   WARN(what << ": the node with that member alone was registered again and had the peer "
             << millisSince(repairAt) << " ms after the repair");
@@ -236,8 +232,8 @@ TEST_CASE("etcd cluster: a black-holed endpoint listed first costs one timeout, 
   CHECK(holdsForTtl(cluster, a.key, Clock::now()));
   const auto putAt = Clock::now();
   REQUIRE(putPeer(cluster, "127.0.0.50"));
-  REQUIRE(
-      sup_test::waitUntil([&] { return fileHasLine(a.seeds, "127.0.0.50:9300"); }, Millis(10000)));
+  REQUIRE(sup_test::waitUntil([&] { return sup_test::fileHasLine(a.seeds, "127.0.0.50:9300"); },
+                              Millis(10000)));
   const long seedAfter = millisSince(putAt);
   WARN("black-holed first endpoint: registered " << registeredAfter
                                                  << " ms after the start; a peer reached the "
@@ -283,8 +279,8 @@ TEST_CASE("etcd cluster: a member back after more than a TTL serves no stale key
   // And the watch follows peers through it.
   const auto putAt = Clock::now();
   REQUIRE(putPeer(cluster, "127.0.0.50"));
-  CHECK(
-      sup_test::waitUntil([&] { return fileHasLine(a.seeds, "127.0.0.50:9300"); }, Millis(10000)));
+  CHECK(sup_test::waitUntil([&] { return sup_test::fileHasLine(a.seeds, "127.0.0.50:9300"); },
+                            Millis(10000)));
   const long seedAfter = millisSince(putAt);
 
   // A dies hard: its key must be gone from every member within the TTL and a margin.

@@ -91,12 +91,6 @@ bool v2HasKey(const EtcdServer& etcd, const std::string& key) {
   return etcd.request("GET", "/v2/keys" + key).status == 200;
 }
 
-bool fileHasLine(const std::string& path, const std::string& line) {
-  for (const auto& l : sup_test::readLines(path))
-    if (l == line) return true;
-  return false;
-}
-
 bool logHas(const sup_test::TempDir& dir, const std::string& text) {
   return sup_test::readFile(dir.file("entrypoint.log")).find(text) != std::string::npos;
 }
@@ -143,8 +137,8 @@ TEST_CASE("a node with ETCD_API=v2 joins two nodes registered by the 2014 sideca
   REQUIRE(
       sup_test::waitUntil([&] { return v2HasKey(etcd, kPrefix + "/127.0.0.11"); }, Millis(10000)));
   // It seeded from both old nodes and joined: no first bootstrap of its own.
-  CHECK(fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.21:9300"));
-  CHECK(fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.22:9300"));
+  CHECK(sup_test::fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.21:9300"));
+  CHECK(sup_test::fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.22:9300"));
   CHECK(logHas(dir, "read 2 registrations from etcd (v2)"));
   std::string args = sup_test::readFile(dir.file("state.args"));
   CHECK(args.find("initial_master_nodes") == std::string::npos);
@@ -225,8 +219,8 @@ TEST_CASE("auto mode with a live v3 registration: joins it, the v2 keyspace is n
   INFO("entrypoint log: " << dir.file("entrypoint.log"));
   REQUIRE(
       sup_test::waitUntil([&] { return v3HasKey(etcd, kPrefix + "/127.0.0.11"); }, Millis(10000)));
-  CHECK(fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.31:9300"));
-  CHECK_FALSE(fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.21:9300"));
+  CHECK(sup_test::fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.31:9300"));
+  CHECK_FALSE(sup_test::fileHasLine(dir.file("unicast_hosts.txt"), "10.1.0.21:9300"));
   CHECK_FALSE(logHas(dir, "v2 keyspace"));
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(5000)) == 143);

@@ -70,12 +70,6 @@ void unrelatedHistory(const EtcdServer& etcd) {
   }
 }
 
-bool fileHasLine(const std::string& path, const std::string& line) {
-  for (const auto& l : sup_test::readLines(path))
-    if (l == line) return true;
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("an idle node's watch costs etcd the same after 100,000 unrelated writes") {
@@ -133,7 +127,8 @@ TEST_CASE("an idle node's watch costs etcd the same after 100,000 unrelated writ
                               {"value", esetcd::codec::base64Encode(R"({"transport_port":9300})")}}
                    .dump());
   CHECK(sup_test::waitUntil(
-      [&] { return fileHasLine(dir.file("unicast_hosts.txt"), "127.0.0.50:9300"); }, Millis(2000)));
+      [&] { return sup_test::fileHasLine(dir.file("unicast_hosts.txt"), "127.0.0.50:9300"); },
+      Millis(2000)));
   ::kill(node.pid(), SIGTERM);
   CHECK(node.waitExit(Millis(5000)) == 143);
 }

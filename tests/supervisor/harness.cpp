@@ -253,6 +253,18 @@ std::string readFile(const std::string& path) {
   return content.str();
 }
 
+bool fileHasLine(const std::string& path, const std::string& line) {
+  for (const auto& l : readLines(path))
+    if (l == line) return true;
+  return false;
+}
+
+size_t countIn(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 std::vector<std::string> readLines(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> lines;

@@ -110,6 +110,10 @@ bool waitUntil(const std::function<bool()>& condition, Millis timeout);
 bool fileExists(const std::string& path);
 std::string readFile(const std::string& path);
 std::vector<std::string> readLines(const std::string& path);
+// Whether the file at `path` has a line equal to `line`.
+bool fileHasLine(const std::string& path, const std::string& line);
+// How often `part` occurs in `text` (a log's lines of one kind, to wait for more of them).
+size_t countIn(const std::string& text, const std::string& part);
 Report readReport(const std::string& path);
 void writeFile(const std::string& path, const std::string& content, unsigned mode = 0644);
 
