@@ -496,12 +496,14 @@ std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in)
 
 std::optional<int> writeSeedFile(const Starting& s, const AssembledStart& start, Background& bg) {
   if (!start.usesSeedFile) return std::nullopt;
-  std::string error;
-  auto written = writeFileIfChanged(s.setup.seedFile, start.seedFileText, error, false);
-  if (written == WriteOutcome::Written) noteSeedFileWritten();
-  if (written != WriteOutcome::Failed) return std::nullopt;
+  auto written = writeFileIfChanged(s.setup.seedFile, start.seedFileText, false);
+  if (written) {
+    if (*written == WriteOutcome::Written) noteSeedFileWritten();
+    return std::nullopt;
+  }
   bg.stopAll();
-  return usageError({"ES_PATH_CONF (--es-path-conf) = \"" + s.c.esPathConf + "\": " + error});
+  return usageError(
+      {"ES_PATH_CONF (--es-path-conf) = \"" + s.c.esPathConf + "\": " + written.error().message});
 }
 
 // The Supervisor owns waitpid from here; signals now wait for it (and reach the command). A stop

@@ -53,8 +53,7 @@ std::vector<std::string> bootstrapCandidates(const std::vector<KeyValue>& announ
                                              const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& kv : announcements) {
-    std::string why;
-    auto peer = parsePeer(dir, kv, why);
+    auto peer = parsePeer(dir, kv);
     if (peer && !peer->nodeName.empty() && peer->masterEligible && announcementIsFresh(kv.value))
       names.push_back(peer->nodeName);
   }

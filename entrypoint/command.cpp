@@ -135,12 +135,11 @@ MergedSettings mergeCommandSettings(const std::vector<std::string>& command,
     } else if (key == "cluster.name") {
       s.clusterName = u.value;
     } else if (key == "network.publish_host") {
-      std::string why;
-      if (auto host = validHost(u.value, why))
+      if (auto host = validHost(u.value))
         s.self.publishHost = *host;
       else
         fail(u, "network.publish_host must be one IP address or DNS name (it is registered): " +
-                    printableText(u.value) + " " + why);
+                    printableText(u.value) + " " + host.error().message);
     } else if (key == "http.port") {
       if (!parsePort(u.value, port))
         fail(u, "http.port must be one port number, not a range: it is registered and probed");

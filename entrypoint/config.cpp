@@ -136,9 +136,8 @@ std::string applyText(std::string& out, const std::string& v) {
 }
 
 std::string applyHost(std::string& out, const std::string& v) {
-  std::string why;
-  auto host = validHost(v, why);
-  if (!host) return "must be one IP address or DNS name: the value " + why;
+  auto host = validHost(v);
+  if (!host) return "must be one IP address or DNS name: the value " + host.error().message;
   out = *host;
   return "";
 }
@@ -168,9 +167,8 @@ std::string applyStatusAddr(StatusAddr& out, const std::string& text) {
   if (!bracketed && host.find(':') != std::string::npos)
     return shape + ": write an IPv6 address in brackets";
   if (!host.empty()) {
-    std::string why;
-    auto valid = validHost(host, why);
-    if (!valid) return shape + ": the host " + why;
+    auto valid = validHost(host);
+    if (!valid) return shape + ": the host " + valid.error().message;
     host = *valid;
   }
   out = {true, host, static_cast<int>(number)};

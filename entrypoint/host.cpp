@@ -44,22 +44,18 @@ bool isDnsName(std::string_view name) {
 
 }  // namespace
 
-std::optional<std::string> validHost(std::string_view text, std::string& why) {
+Result<std::string> validHost(std::string_view text) {
+  auto malformed = [](const char* why) { return Error{ErrorKind::Malformed, why}; };
   std::string host(text);
   // inet_pton reads a C string: a NUL would hide whatever follows it (found by fuzzing).
-  if (host.find('\0') != std::string::npos) {
-    why = "holds a NUL byte";
-    return std::nullopt;
-  }
+  if (host.find('\0') != std::string::npos) return malformed("holds a NUL byte");
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
     if (isIpv6(host)) return host;
-    why = "is not an IPv6 address in brackets";
-    return std::nullopt;
+    return malformed("is not an IPv6 address in brackets");
   }
   if (isIpv4(host) || isIpv6(host) || isDnsName(host)) return host;
-  why = "is not an IPv4 address, an IPv6 address or a DNS name";
-  return std::nullopt;
+  return malformed("is not an IPv4 address, an IPv6 address or a DNS name");
 }
 
 bool validHostPort(std::string_view text) {
@@ -74,8 +70,7 @@ bool validHostPort(std::string_view text) {
   if (number < 1 || number > 65535) return false;
   // An IPv6 address must be bracketed here, or the port could not be told from the address.
   bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  std::string why;
-  auto valid = validHost(host, why);
+  auto valid = validHost(host);
   return valid && (bracketed || valid->find(':') == std::string::npos) &&
          !(bracketed && valid->find(':') == std::string::npos);
 }

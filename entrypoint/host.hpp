@@ -13,12 +13,14 @@
 #include <string>
 #include <string_view>
 
+#include "result.hpp"
+
 namespace esetcd {
 
 // The host in canonical form (IPv6 without brackets, as `inet_pton` reads it; DNS names as
-// given), or nullopt with `why` set to a short reason ("is not an IPv4 address, an IPv6 address
-// or a DNS name").
-std::optional<std::string> validHost(std::string_view text, std::string& why);
+// given), or a Malformed error whose message is a short reason to follow the value ("is not an
+// IPv4 address, an IPv6 address or a DNS name").
+Result<std::string> validHost(std::string_view text);
 
 // Parses "host:port" or "[v6]:port" as a seed-file line holds it; both parts valid.
 bool validHostPort(std::string_view text);

@@ -46,10 +46,13 @@ Result<PeerSnapshot> readPeers(Store& store, const std::string& dir, const std::
   if (!listing) return listing.error();
   PeerSnapshot snapshot;
   for (const auto& kv : listing->kvs) {
-    std::string why;
-    if (auto peer = parsePeer(dir, kv, why))
-      snapshot.peers.push_back(std::move(*peer));
-    else if (malformedSeen().firstTime(kv.key + '\0' + kv.value))
+    auto peer = parsePeer(dir, kv);
+    if (peer) {
+      snapshot.peers.push_back(std::move(peer.value()));
+      continue;
+    }
+    const std::string& why = peer.error().message;
+    if (malformedSeen().firstTime(kv.key + '\0' + kv.value))
       logEvent(LogLevel::Warn, "registration-skipped",
                "skipping registration " + printableText(kv.key) + ": " + why,
                {{"key", kv.key}, {"event.reason", why}});

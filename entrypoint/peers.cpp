@@ -12,13 +12,10 @@ namespace {
 
 using nlohmann::json;
 
-// Accepts 9300 and "9300": hand-written records differ.
-bool readPort(const json& doc, const char* field, int fallback, int& out, std::string& why) {
+// Accepts 9300 and "9300": hand-written records differ. `fallback` when the field is absent.
+Result<int> readPort(const json& doc, const char* field, int fallback) {
   auto it = doc.find(field);
-  if (it == doc.end()) {
-    out = fallback;
-    return true;
-  }
+  if (it == doc.end()) return fallback;
   long value = -1;
   if (it->is_number_integer()) {
     value = it->get<long>();
@@ -27,12 +24,9 @@ bool readPort(const json& doc, const char* field, int fallback, int& out, std::s
     if (!s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), ::isdigit))
       value = std::stol(s);
   }
-  if (value < 1 || value > 65535) {
-    why = std::string(field) + " is not a port: " + it->dump();
-    return false;
-  }
-  out = static_cast<int>(value);
-  return true;
+  if (value < 1 || value > 65535)
+    return Error{ErrorKind::Malformed, std::string(field) + " is not a port: " + it->dump()};
+  return static_cast<int>(value);
 }
 
 std::string readString(const json& doc, const char* field) {
@@ -42,33 +36,26 @@ std::string readString(const json& doc, const char* field) {
 
 }  // namespace
 
-std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::string& why) {
+Result<Peer> parsePeer(const std::string& dir, const KeyValue& kv) {
+  auto malformed = [](std::string why) { return Error{ErrorKind::Malformed, std::move(why)}; };
   std::string prefix = dir + "/";
-  if (kv.key.rfind(prefix, 0) != 0) {
-    why = "is not below " + dir;
-    return std::nullopt;
-  }
+  if (kv.key.rfind(prefix, 0) != 0) return malformed("is not below " + dir);
   Peer peer;
   peer.key = kv.key;
-  auto host = validHost(kv.key.substr(prefix.size()), why);
-  if (!host) {
-    why = "its last segment " + why;
-    return std::nullopt;
-  }
+  auto host = validHost(kv.key.substr(prefix.size()));
+  if (!host) return malformed("its last segment " + host.error().message);
   peer.host = *host;
   json doc = json::parse(kv.value, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    why = "value is not a JSON object";
-    return std::nullopt;
-  }
+  if (doc.is_discarded() || !doc.is_object()) return malformed("value is not a JSON object");
   // The seed always wrote both ports; a record with neither is someone else's data.
-  if (!doc.contains("transport_port") && !doc.contains("http_port")) {
-    why = "value has neither transport_port nor http_port";
-    return std::nullopt;
-  }
-  if (!readPort(doc, "transport_port", 9300, peer.transportPort, why) ||
-      !readPort(doc, "http_port", 9200, peer.httpPort, why))
-    return std::nullopt;
+  if (!doc.contains("transport_port") && !doc.contains("http_port"))
+    return malformed("value has neither transport_port nor http_port");
+  auto transport = readPort(doc, "transport_port", 9300);
+  if (!transport) return transport.error();
+  auto http = readPort(doc, "http_port", 9200);
+  if (!http) return http.error();
+  peer.transportPort = *transport;
+  peer.httpPort = *http;
   peer.nodeName = readString(doc, "node_name");
   peer.clusterName = readString(doc, "cluster_name");
   if (auto it = doc.find("master_eligible"); it != doc.end() && it->is_boolean()) {
@@ -85,11 +72,11 @@ std::vector<Peer> parsePeers(const std::string& dir, const std::vector<KeyValue>
                              std::vector<std::string>& warnings) {
   std::vector<Peer> peers;
   for (const auto& kv : kvs) {
-    std::string why;
-    if (auto peer = parsePeer(dir, kv, why))
+    if (auto peer = parsePeer(dir, kv))
       peers.push_back(*peer);
     else
-      warnings.push_back("skipping registration " + printableText(kv.key) + ": " + why);
+      warnings.push_back("skipping registration " + printableText(kv.key) + ": " +
+                         peer.error().message);
   }
   return peers;
 }

@@ -25,8 +25,8 @@ struct Peer {
 };
 
 // Parses one registration: the host is the last key segment below `dir`, the ports come from
-// the JSON value. nullopt with `why` set when the entry is malformed.
-std::optional<Peer> parsePeer(const std::string& dir, const KeyValue& kv, std::string& why);
+// the JSON value. A Malformed error saying why when the entry is not a registration.
+Result<Peer> parsePeer(const std::string& dir, const KeyValue& kv);
 
 // Parses every entry; the malformed ones are skipped and described in `warnings`.
 std::vector<Peer> parsePeers(const std::string& dir, const std::vector<KeyValue>& kvs,

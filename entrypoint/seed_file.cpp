@@ -24,21 +24,20 @@ bool sameContent(const std::string& path, const std::string& content) {
   return existing.str() == content;
 }
 
-std::string errnoText(const std::string& what) {
-  return what + ": " + std::strerror(errno);
+// A System error with errno's number and text.
+Error systemError(const std::string& what) {
+  const int err = errno;
+  return Error{ErrorKind::System, what + ": " + std::strerror(err), err};
 }
 
 }  // namespace
 
-WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
-                                std::string& error, bool durable) {
+Result<WriteOutcome> writeFileIfChanged(const std::string& path, const std::string& content,
+                                        bool durable) {
   if (sameContent(path, content)) return WriteOutcome::Unchanged;
   std::string temp = path + ".tmp." + std::to_string(getpid());
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = errnoText("cannot create " + temp);
-    return WriteOutcome::Failed;
-  }
+  if (fd < 0) return systemError("cannot create " + temp);
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -46,16 +45,15 @@ WriteOutcome writeFileIfChanged(const std::string& path, const std::string& cont
     if (n < 0) break;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == content.size() && (!durable || ::fsync(fd) == 0);
-  if (!ok) error = errnoText("cannot write " + temp);
+  std::optional<Error> failed;
+  if (done != content.size() || (durable && ::fsync(fd) != 0))
+    failed = systemError("cannot write " + temp);
   ::close(fd);
-  if (ok && ::rename(temp.c_str(), path.c_str()) != 0) {
-    error = errnoText("cannot rename " + temp + " to " + path);
-    ok = false;
-  }
-  if (!ok) {
+  if (!failed && ::rename(temp.c_str(), path.c_str()) != 0)
+    failed = systemError("cannot rename " + temp + " to " + path);
+  if (failed) {
     ::unlink(temp.c_str());
-    return WriteOutcome::Failed;
+    return *failed;
   }
   return WriteOutcome::Written;
 }
@@ -87,24 +85,25 @@ void noteSeedFileWritten() {
 void publishSeeds(const std::vector<std::string>& seeds, const std::string& seedFile,
                   const std::string& cacheFile) {
   std::string text = seedFileText(seeds);
-  std::string error;
   std::string list;
   for (const auto& s : seeds) list += (list.empty() ? "" : ",") + s;
   metrics().set(metric::kPeers, static_cast<double>(seeds.size()));
   statusBoard().update([&seeds](StatusSnapshot& s) { s.peers = seeds; });
   if (!seedFile.empty()) {
-    WriteOutcome outcome = writeFileIfChanged(seedFile, text, error, false);
-    if (outcome == WriteOutcome::Written) {
+    auto written = writeFileIfChanged(seedFile, text, false);
+    if (!written)
+      logEvent(LogLevel::Error, "seed-hosts-failed",
+               "cannot update seed hosts: " + written.error().message,
+               {{"file.path", seedFile}, {"event.reason", written.error().message}});
+    else if (*written == WriteOutcome::Written) {
       noteSeedFileWritten();
       logEvent(LogLevel::Info, "seed-hosts-changed", "seed hosts now [" + list + "] in " + seedFile,
                {{"peers", seeds}, {"file.path", seedFile}});
     }
-    if (outcome == WriteOutcome::Failed)
-      logEvent(LogLevel::Error, "seed-hosts-failed", "cannot update seed hosts: " + error,
-               {{"file.path", seedFile}, {"event.reason", error}});
   }
-  if (!cacheFile.empty() && writeFileIfChanged(cacheFile, text, error) == WriteOutcome::Failed)
-    logWarn("cannot cache the peer list: " + error);
+  if (cacheFile.empty()) return;
+  if (auto cached = writeFileIfChanged(cacheFile, text); !cached)
+    logWarn("cannot cache the peer list: " + cached.error().message);
 }
 
 }  // namespace esetcd

@@ -6,16 +6,18 @@
 #include <string>
 #include <vector>
 
+#include "result.hpp"
+
 namespace esetcd {
 
-enum class WriteOutcome { Unchanged, Written, Failed };
+enum class WriteOutcome { Unchanged, Written };
 
-// Replaces `path` with `content` unless it already holds exactly that. On failure `error` says
-// why (with errno text) and the old file is untouched.
+// Replaces `path` with `content` unless it already holds exactly that. A System error (errno in
+// its code, the path and errno's text in its message) leaves the old file untouched.
 // `durable` adds an fsync before the rename; the seed file skips it (it is rewritten at every
 // start, and the fsync would sit between start-up and the exec).
-WriteOutcome writeFileIfChanged(const std::string& path, const std::string& content,
-                                std::string& error, bool durable = true);
+Result<WriteOutcome> writeFileIfChanged(const std::string& path, const std::string& content,
+                                        bool durable = true);
 
 // unicast_hosts.txt content: one host:port a line, no blank lines, no spaces (Elasticsearch
 // trims neither), a comment header.

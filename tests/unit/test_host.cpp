@@ -13,10 +13,11 @@ namespace {
 const std::string kDir = "/services/elasticsearch";
 
 std::optional<std::string> host(const std::string& text) {
-  std::string why;
-  auto valid = validHost(text, why);
-  if (!valid) CHECK_FALSE(why.empty());
-  return valid;
+  auto valid = validHost(text);
+  if (valid) return valid.value();
+  CHECK(valid.error().kind == ErrorKind::Malformed);
+  CHECK_FALSE(valid.error().message.empty());
+  return std::nullopt;
 }
 
 }  // namespace

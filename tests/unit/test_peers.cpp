@@ -14,9 +14,8 @@ Identity self() {
 }  // namespace
 
 TEST_CASE("the seed sidecar's records are understood") {
-  std::string why;
-  auto peer = parsePeer(
-      kDir, {kDir + "/172.17.8.103", R"({"http_port": 9200, "transport_port": 9300})"}, why);
+  auto peer =
+      parsePeer(kDir, {kDir + "/172.17.8.103", R"({"http_port": 9200, "transport_port": 9300})"});
   REQUIRE(peer);
   CHECK(peer->host == "172.17.8.103");
   CHECK(peer->transportPort == 9300);
@@ -34,8 +33,7 @@ TEST_CASE("our own records round-trip through parsePeer") {
   CHECK(doc["version"] == "8.15.0");
   CHECK(doc["distribution"] == "elasticsearch");
   CHECK(doc["cluster_name"] == "logs");
-  std::string why;
-  auto peer = parsePeer(kDir, {registrationKey(kDir, self()), value}, why);
+  auto peer = parsePeer(kDir, {registrationKey(kDir, self()), value});
   REQUIRE(peer);
   CHECK(peer->host == "10.0.0.1");
   CHECK(peer->nodeName == "es-1");
@@ -54,8 +52,7 @@ TEST_CASE("the registration carries the roles, and master eligibility is read ba
   auto doc = nlohmann::json::parse(registrationValue(data, f, ""));
   CHECK(doc["roles"] == nlohmann::json::array({"data", "ingest"}));
   CHECK(doc["master_eligible"] == false);
-  std::string why;
-  auto peer = parsePeer(kDir, {registrationKey(kDir, data), doc.dump()}, why);
+  auto peer = parsePeer(kDir, {registrationKey(kDir, data), doc.dump()});
   REQUIRE(peer);
   CHECK_FALSE(peer->masterEligible);
   Identity coordinating = self();
@@ -66,7 +63,7 @@ TEST_CASE("the registration carries the roles, and master eligibility is read ba
   // Records without master_eligible: from the roles, else master-eligible (the seed's, ours
   // before roles were recorded).
   auto byRoles = [&](const char* value) {
-    const auto parsed = parsePeer(kDir, {kDir + "/10.0.0.9", value}, why);
+    const auto parsed = parsePeer(kDir, {kDir + "/10.0.0.9", value});
     REQUIRE(parsed);
     return parsed->masterEligible;
   };
@@ -109,8 +106,7 @@ TEST_CASE("seed hosts: sorted, unique, own address excluded, IPv6 bracketed, por
 }
 
 TEST_CASE("bracketed IPv6 keys are accepted") {
-  std::string why;
-  auto peer = parsePeer(kDir, {kDir + "/[fd00::7]", R"({"transport_port": 9300})"}, why);
+  auto peer = parsePeer(kDir, {kDir + "/[fd00::7]", R"({"transport_port": 9300})"});
   REQUIRE(peer);
   CHECK(peer->host == "fd00::7");
   CHECK(hostPort(peer->host, 9300) == "[fd00::7]:9300");

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../result_checks.hpp"
 #include "seed_file.hpp"
 
 using namespace esetcd;
@@ -41,13 +42,12 @@ ino_t inode(const std::string& path) {
 TEST_CASE("the file is written, left alone when unchanged, replaced when changed") {
   TempDir dir;
   std::string path = dir.path + "/unicast_hosts.txt";
-  std::string error;
-  CHECK(writeFileIfChanged(path, "a:1\n", error) == WriteOutcome::Written);
+  CHECK(VALUE_OF(writeFileIfChanged(path, "a:1\n")) == WriteOutcome::Written);
   CHECK(slurp(path) == "a:1\n");
   ino_t first = inode(path);
-  CHECK(writeFileIfChanged(path, "a:1\n", error) == WriteOutcome::Unchanged);
+  CHECK(VALUE_OF(writeFileIfChanged(path, "a:1\n")) == WriteOutcome::Unchanged);
   CHECK(inode(path) == first);
-  CHECK(writeFileIfChanged(path, "a:1\nb:2\n", error) == WriteOutcome::Written);
+  CHECK(VALUE_OF(writeFileIfChanged(path, "a:1\nb:2\n")) == WriteOutcome::Written);
   CHECK(slurp(path) == "a:1\nb:2\n");
   // Replaced by rename, never rewritten in place: a reader sees the old or the new file.
   CHECK(inode(path) != first);
@@ -55,8 +55,10 @@ TEST_CASE("the file is written, left alone when unchanged, replaced when changed
 
 TEST_CASE("a failed write says why and leaves no temp file") {
   TempDir dir;
-  std::string error;
-  CHECK(writeFileIfChanged(dir.path + "/missing/x", "a", error) == WriteOutcome::Failed);
-  CHECK(error.find("missing/x") != std::string::npos);
-  CHECK(error.find("No such file") != std::string::npos);
+  auto failed = writeFileIfChanged(dir.path + "/missing/x", "a");
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().kind == ErrorKind::System);
+  CHECK(failed.error().code == ENOENT);
+  CHECK(failed.error().message.find("missing/x") != std::string::npos);
+  CHECK(failed.error().message.find("No such file") != std::string::npos);
 }
