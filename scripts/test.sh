@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, builds, and runs every test tier
-# through ctest (unit, integration against a real etcd, PID 1 supervisor, registration
-# scenario). The integration and scenario tiers run once per etcd server: Debian's 3.4 and the
-# upstream 3.5/3.6/3.7 that scripts/etcd-servers.sh builds and caches (ESETCD_ETCD_VERSIONS in
-# versions.env). Then the same tiers once more in two sanitizer builds, ASan+UBSan and TSan (the
-# monitor thread, the start guard and the signal loop share state), against one etcd server: any
-# finding aborts the process under test and fails its test. ctest's summary lines are the verdict;
+# The README's test command: installs what the tests need, builds, and runs every tier through
+# ctest, one label each (tests/CMakeLists.txt): unit, integration (the client against a real
+# etcd), scenario (the binary, a real etcd, a stand-in node), supervisor (PID 1 and signals),
+# scripts (the shell tools and the docs checks), static (the static binary in an empty root),
+# image, units and compose (Docker), e2e (clusters of real Elasticsearch and OpenSearch). The
+# integration and scenario tiers run once per etcd server: Debian's 3.4 and the upstream
+# 3.5/3.6/3.7 that scripts/etcd-servers.sh builds and caches (ESETCD_ETCD_VERSIONS in
+# versions.env). Then unit, integration, scenario and supervisor once more in two sanitizer
+# builds, ASan+UBSan and TSan (the monitor thread, the status listener, the start guard and the
+# signal loop share state), against one etcd server: any finding aborts the process under test
+# and fails its test. Last, every fuzz target for 30 s. ctest's summary lines are the verdict;
 # any failing or missing real component fails.
 #
 # Usage: scripts/test.sh [ctest args...]   e.g. scripts/test.sh -L unit
