@@ -3,12 +3,13 @@
  *
  *   floor ETCD_URL PREFIX CMD [ARGS...]
  *
- * One etcd v3 range request for every key under PREFIX/ (POST /v3/kv/range through the JSON
- * gateway, base64 key and range_end) on a new TCP connection to ETCD_URL (http://IPV4:PORT, no
- * name lookup), the whole response read, then execv(CMD). No configuration, no parsing of the
- * answer beyond the status line, no signal handling, no threads: a static C program, like
- * stamp_child.c, so that its own process start costs what tini's does. bench/run.sh reports
- * ours / floor.
+ * One etcd v3 range request for the keys under PREFIX/ (POST /v3/kv/range through the JSON
+ * gateway, base64 key and range_end, at most 1,000 keys: the listing the entrypoint makes at
+ * start, entrypoint/startup.cpp kStartListLimit) on a new TCP connection to ETCD_URL
+ * (http://IPV4:PORT, no name lookup), the whole response read, then execv(CMD). No configuration,
+ * no parsing of the answer beyond the status line, no signal handling, no threads: a static C
+ * program, like stamp_child.c, so that its own process start costs what tini's does. bench/run.sh
+ * reports ours / floor.
  *
  * Exits 2 on bad usage, 3 when the request fails or etcd does not answer 200, 4 when the exec
  * fails. */
@@ -50,7 +51,8 @@ static int range_request(const char* url, const char* prefix) {
   if (kn < 0 || en < 0 || (size_t)kn >= sizeof key || (size_t)en >= sizeof end) return -1;
   base64(key, (size_t)kn, key64);
   base64(end, (size_t)en, end64);
-  int bn = snprintf(body, sizeof body, "{\"key\":\"%s\",\"range_end\":\"%s\"}", key64, end64);
+  int bn = snprintf(body, sizeof body, "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":\"1000\"}",
+                    key64, end64);
   int rn =
       snprintf(req, sizeof req,
                "POST /v3/kv/range HTTP/1.1\r\nHost: %s:%u\r\nContent-Type: application/json\r\n"

@@ -226,7 +226,7 @@ set_cmd() {
     direct) CMD=("$CHILD" "$STAMP") ;;
     # -s: child subreaper, what tini needs when it is not PID 1 (ours does the same by itself).
     tini) CMD=(tini -s -- "$CHILD" "$STAMP") ;;
-    # The same listing ours makes at start, on a new connection, then the exec: nothing else.
+    # The listing ours makes at start (at most 1,000 keys), on a new connection, then the exec.
     floor) CMD=("$FLOOR" "$ETCD" "$PREFIX" "$CHILD" "$STAMP") ;;
     seed) CMD=(bash -c "$SEED_SCRIPT") ;;
     ours) CMD=("$OURS_DYN" -- "$CHILD" "$STAMP") ;;
