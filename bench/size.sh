@@ -18,10 +18,10 @@ bin=${2:-}
   exit 2
 }
 
-# group FILE — the contributor an input file belongs to.
-# (POSIX awk: mawk has no strtonum.)
+# hex S — the value of a 0x... string (POSIX awk: mawk has no strtonum); group FILE — the
+# contributor an input file belongs to.
 functions='
-function hex(s,   i, n, c) {
+function hex(s,   i, n) {
   n = 0
   s = tolower(s)
   sub(/^0x/, "", s)
@@ -34,6 +34,7 @@ function group(f) {
   if (f ~ /libcurl\.a/) return "libcurl"
   if (f ~ /libssl\.a/) return "OpenSSL libssl"
   if (f ~ /libcrypto\.a/) return "OpenSSL libcrypto"
+  if (f ~ /libmbed(tls|x509|crypto)\.a/) return "mbedTLS"
   if (f ~ /libstdc\+\+|libsupc\+\+/) return "libstdc++"
   if (f ~ /libgcc|crtbegin|crtend/) return "libgcc"
   if (f ~ /\/lib(c|m|m-[0-9.]+|mvec|pthread|dl|rt)\.a|\/crt[1in]\.o/) return "glibc"
