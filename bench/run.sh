@@ -561,7 +561,8 @@ report_steady() {
 
 # start_standin SCHEME — a healthy stand-in node on a free port: plain, or HTTPS with a
 # certificate of the bench's own CA (scripts/certs.sh) and basic auth, like a secured node.
-# Prints its URL.
+# Sets STANDIN_URL. Not run in a command substitution: the stand-in must be this shell's child,
+# in PIDS, for cleanup to stop it.
 start_standin() {
   local scheme=$1 port state
   port=$("$TOOL" freeport)
@@ -575,7 +576,7 @@ start_standin() {
   fi
   PIDS+=($!)
   wait_for 10 test -s "$state.env" || die "standin_es ($scheme) did not start"
-  printf '%s://127.0.0.1:%s\n' "$scheme" "$port"
+  STANDIN_URL=$scheme://127.0.0.1:$port
 }
 
 # Rounds alternate the two schemes so that both see the same load; the median of the rounds.
@@ -585,8 +586,10 @@ measure_probe_cost() {
   "$ESETCD_ROOT/scripts/certs.sh" "$WORK/pki" standin=127.0.0.1 >"$WORK/certs.log" 2>&1 ||
     die "scripts/certs.sh failed: $(tail -n 5 "$WORK/certs.log")"
   PROBE_AUTH="Basic $(printf 'elastic:bench-password' | base64)"
-  http=$(start_standin http)
-  https=$(start_standin https)
+  start_standin http
+  http=$STANDIN_URL
+  start_standin https
+  https=$STANDIN_URL
   for round in 1 2 3 4 5; do
     "$PROBE_COST" "$http" "$PROBES" >>"$WORK/probe.http" || die "probe_cost over http failed"
     "$PROBE_COST" "$https" "$PROBES" "$WORK/pki/ca.crt" "$PROBE_AUTH" >>"$WORK/probe.https" ||
