@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the static libraries that Debian 12 does not ship as linkable archives and installs them
 # into $ESETCD_CACHE/static-deps/<key>/, then prints that prefix as the last line of stdout:
-#   - Poco (Foundation and Util, which the entrypoint uses, and XML and JSON because
-#     PocoUtilConfig.cmake find_dependency()s them unconditionally, upstream poco#3815), bundled
-#     pcre/zlib/expat; libpoco-dev has shared libraries only.
+#   - Poco (Foundation, Util, Net, JSON, and XML because PocoUtilConfig.cmake find_dependency()s
+#     PocoXML and PocoJSON unconditionally, upstream poco#3815), bundled pcre/zlib/expat;
+#     libpoco-dev has shared libraries only.
 #   - libcurl, HTTP/HTTPS only on OpenSSL with the threaded resolver, without the HTTP features the
 #     entrypoint never asks for; Debian's libcurl.a cannot be linked statically (it needs
 #     libgssapi_krb5, libidn2, libpsl, ... which have no .a).
@@ -32,9 +32,9 @@ POCO_ARGS=(
   -DBUILD_SHARED_LIBS=OFF
   -DPOCO_UNBUNDLED=OFF # bundled pcre, zlib and expat: nothing extra to link, no .a to hunt for
   -DCMAKE_C_FLAGS="$SECTIONS" -DCMAKE_CXX_FLAGS="$SECTIONS"
-  -DENABLE_FOUNDATION=ON -DENABLE_UTIL=ON -DENABLE_JSON=ON -DENABLE_XML=ON
+  -DENABLE_FOUNDATION=ON -DENABLE_UTIL=ON -DENABLE_NET=ON -DENABLE_JSON=ON -DENABLE_XML=ON
   # Every other component off, including those that auto-enable when their library is found.
-  -DENABLE_NET=OFF -DENABLE_NETSSL=OFF -DENABLE_NETSSL_WIN=OFF -DENABLE_CRYPTO=OFF -DENABLE_JWT=OFF
+  -DENABLE_NETSSL=OFF -DENABLE_NETSSL_WIN=OFF -DENABLE_CRYPTO=OFF -DENABLE_JWT=OFF
   -DENABLE_DATA=OFF -DENABLE_DATA_SQLITE=OFF -DENABLE_DATA_MYSQL=OFF -DENABLE_DATA_POSTGRESQL=OFF
   -DENABLE_DATA_ODBC=OFF -DENABLE_ACTIVERECORD=OFF -DENABLE_ACTIVERECORD_COMPILER=OFF
   -DENABLE_MONGODB=OFF -DENABLE_REDIS=OFF -DENABLE_PDF=OFF -DENABLE_ZIP=OFF -DENABLE_SEVENZIP=OFF
@@ -208,27 +208,30 @@ project(static_probe LANGUAGES C CXX)
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
 set(OPENSSL_USE_STATIC_LIBS ON)
 find_package(Threads REQUIRED)
-find_package(Poco REQUIRED COMPONENTS Foundation Util)
+find_package(Poco REQUIRED COMPONENTS Foundation Util Net JSON)
 find_package(CURL REQUIRED)
 add_executable(static_probe probe.cpp)
-target_link_libraries(static_probe PRIVATE Poco::Util Poco::Foundation CURL::libcurl
-                      Threads::Threads)
+target_link_libraries(static_probe PRIVATE Poco::Util Poco::Net Poco::JSON Poco::Foundation
+                      CURL::libcurl Threads::Threads)
 target_link_options(static_probe PRIVATE -static)
 EOF
   cat >"$dir/probe.cpp" <<'EOF'
 #include <curl/curl.h>
-#include <Poco/URI.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <iostream>
 int main() {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL* h = curl_easy_init();
   const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
-  Poco::URI uri("http://127.0.0.1:9200/");
+  Poco::Net::SocketAddress addr("127.0.0.1", 9200);
+  Poco::JSON::Parser parser;
+  auto json = parser.parse("{\"ok\":true}").extract<Poco::JSON::Object::Ptr>();
   Poco::Util::MapConfiguration::Ptr conf = new Poco::Util::MapConfiguration;
   conf->setString("k", "v");
   std::cout << curl_version() << " threadsafe-resolver=" << ((info->features & CURL_VERSION_ASYNCHDNS) != 0)
-            << " " << uri.getPort() << " " << conf->getString("k") << "\n";
+            << " " << addr.toString() << " " << json->getValue<bool>("ok") << " " << conf->getString("k") << "\n";
   curl_easy_cleanup(h);
   curl_global_cleanup();
   return 0;
