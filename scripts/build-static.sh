@@ -43,6 +43,14 @@ main() {
 
 configure_and_build() {
   local prefix=$1 log=$BUILD_DIR/build-static.log
+  # A build dir configured against another prefix keeps that prefix's package dirs (Poco_DIR,
+  # CURL_DIR, ...) in its CMakeCache.txt whatever CMAKE_PREFIX_PATH says now, and would go on
+  # linking the old libraries (those of before a Debian security update): unless the last good
+  # build used this very prefix, start the cache afresh (the objects are reused).
+  local stamp=$BUILD_DIR/.static-deps-prefix
+  if [[ ! -f $stamp || $(<"$stamp") != "$prefix" ]]; then
+    rm -f "$BUILD_DIR/CMakeCache.txt" "$stamp"
+  fi
   if ! {
     cmake -S "$ESETCD_ROOT" -B "$BUILD_DIR" -G Ninja -DSTATIC=ON -DESETCD_TESTS=OFF \
       -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=MinSizeRel &&
@@ -51,6 +59,7 @@ configure_and_build() {
     tail -n 40 "$log" >&2
     die "static build failed (log: $log)"
   fi
+  printf '%s\n' "$prefix" >"$stamp"
   # strip to a temp name, then rename: a reader never sees a half-written binary.
   strip -o "$BUILD_DIR/.es-etcd-entrypoint.stripped.tmp" "$BUILD_DIR/es-etcd-entrypoint"
   mv -f "$BUILD_DIR/.es-etcd-entrypoint.stripped.tmp" "$BUILD_DIR/es-etcd-entrypoint.stripped"
