@@ -3,8 +3,9 @@
 # its stripped copy as the last line of stdout:
 #   1. scripts/static-deps.sh  → static Poco + libcurl (built once, cached); or the prefix in
 #      ESETCD_STATIC_DEPS when set (the Dockerfile's builder image ships one in /opt/static-deps)
-#   2. cmake -DSTATIC=ON in $ESETCD_STATIC_BUILD_DIR (default <repo>/build-static), Release,
-#      no tests
+#   2. cmake -DSTATIC=ON in $ESETCD_STATIC_BUILD_DIR (default <repo>/build-static), MinSizeRel
+#      (-Os: a smaller binary and no slower a start than -O2/-O3, docs/benchmarks.md), no tests;
+#      the link map es-etcd-entrypoint.map is left next to the binary for bench/size.sh
 #   3. strip a copy: <build dir>/es-etcd-entrypoint.stripped (the unstripped one keeps its
 #      symbols for debugging a core dump)
 # Refuses to print a path unless `file` calls the result statically linked.
@@ -42,14 +43,23 @@ main() {
 
 configure_and_build() {
   local prefix=$1 log=$BUILD_DIR/build-static.log
+  # A build dir configured against another prefix keeps that prefix's package dirs (Poco_DIR,
+  # CURL_DIR, ...) in its CMakeCache.txt whatever CMAKE_PREFIX_PATH says now, and would go on
+  # linking the old libraries (those of before a Debian security update): unless the last good
+  # build used this very prefix, start the cache afresh (the objects are reused).
+  local stamp=$BUILD_DIR/.static-deps-prefix
+  if [[ ! -f $stamp || $(<"$stamp") != "$prefix" ]]; then
+    rm -f "$BUILD_DIR/CMakeCache.txt" "$stamp"
+  fi
   if ! {
     cmake -S "$ESETCD_ROOT" -B "$BUILD_DIR" -G Ninja -DSTATIC=ON -DESETCD_TESTS=OFF \
-      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release &&
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=MinSizeRel &&
       cmake --build "$BUILD_DIR" -j "$(nproc)"
   } >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     die "static build failed (log: $log)"
   fi
+  printf '%s\n' "$prefix" >"$stamp"
   # strip to a temp name, then rename: a reader never sees a half-written binary.
   strip -o "$BUILD_DIR/.es-etcd-entrypoint.stripped.tmp" "$BUILD_DIR/es-etcd-entrypoint"
   mv -f "$BUILD_DIR/.es-etcd-entrypoint.stripped.tmp" "$BUILD_DIR/es-etcd-entrypoint.stripped"

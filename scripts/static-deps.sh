@@ -4,8 +4,11 @@
 #   - Poco (Foundation, Util, Net, JSON, and XML because PocoUtilConfig.cmake find_dependency()s
 #     PocoXML and PocoJSON unconditionally, upstream poco#3815), bundled pcre/zlib/expat;
 #     libpoco-dev has shared libraries only.
-#   - libcurl, HTTP/HTTPS only on OpenSSL with the threaded resolver; Debian's libcurl.a cannot be
-#     linked statically (it needs libgssapi_krb5, libidn2, libpsl, ... which have no .a).
+#   - libcurl, HTTP/HTTPS only on OpenSSL with the threaded resolver, without the HTTP features the
+#     entrypoint never asks for; Debian's libcurl.a cannot be linked statically (it needs
+#     libgssapi_krb5, libidn2, libpsl, ... which have no .a).
+# Both are compiled for size with one section per function and datum, so that the entrypoint's
+# link (-Wl,--gc-sections) keeps only what it reaches, not whole object files.
 # Both come from the bookworm source packages (`apt-get source` applies Debian's security patches),
 # OpenSSL and the C library from Debian's own static archives (libssl-dev, libc6-dev).
 #
@@ -19,12 +22,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Bump when the build steps change in a way the option lists below do not show.
-RECIPE=1
-BUILD_TYPE=Release
+RECIPE=3
+# -Os: nothing in Poco or curl is hot in the entrypoint (a handful of requests at start, one probe
+# every few seconds); docs/benchmarks.md has the measured size against -O3 (Release).
+BUILD_TYPE=MinSizeRel
+SECTIONS='-ffunction-sections -fdata-sections'
 
 POCO_ARGS=(
   -DBUILD_SHARED_LIBS=OFF
   -DPOCO_UNBUNDLED=OFF # bundled pcre, zlib and expat: nothing extra to link, no .a to hunt for
+  -DCMAKE_C_FLAGS="$SECTIONS" -DCMAKE_CXX_FLAGS="$SECTIONS"
   -DENABLE_FOUNDATION=ON -DENABLE_UTIL=ON -DENABLE_NET=ON -DENABLE_JSON=ON -DENABLE_XML=ON
   # Every other component off, including those that auto-enable when their library is found.
   -DENABLE_NETSSL=OFF -DENABLE_NETSSL_WIN=OFF -DENABLE_CRYPTO=OFF -DENABLE_JWT=OFF
@@ -40,7 +47,15 @@ CURL_ARGS=(
   -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF
   -DCURL_ENABLE_EXPORT_TARGET=ON # installs CURLConfig.cmake, which FindCURL prefers
   -DPICKY_COMPILER=OFF
+  -DCMAKE_C_FLAGS="$SECTIONS"
   -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON -DCURL_DISABLE_LDAPS=ON
+  # HTTP features the entrypoint never sets (grep curl_easy_setopt entrypoint/): no cookie
+  # engine, MIME forms, alt-svc or HSTS caches, DNS-over-HTTPS, option introspection, date
+  # parsing or built-in progress bar (the CURLOPT_XFERINFOFUNCTION callback stays). Proxies from
+  # the environment and their authentication stay.
+  -DCURL_DISABLE_COOKIES=ON -DCURL_DISABLE_MIME=ON -DCURL_DISABLE_ALTSVC=ON -DCURL_DISABLE_HSTS=ON
+  -DCURL_DISABLE_DOH=ON -DCURL_DISABLE_GETOPTIONS=ON -DCURL_DISABLE_PARSEDATE=ON
+  -DCURL_DISABLE_PROGRESS_METER=ON
   # .netrc lookup calls getpwuid_r, which a static glibc binary can only serve by dlopen()ing NSS.
   -DCURL_DISABLE_NETRC=ON
   -DCURL_ENABLE_SSL=ON -DCURL_USE_OPENSSL=ON -DOPENSSL_USE_STATIC_LIBS=ON
@@ -140,6 +155,7 @@ build() {
 
   say "fetching sources poco $poco_ver, curl $curl_ver"
   (cd "$work" && run_logged "$log" retry 3 5 apt-get source -qq "poco=$poco_ver" "curl=$curl_ver")
+  no_engine_preload "$work/curl-$(upstream "$curl_ver")/lib/vtls/openssl.c"
 
   t0=$SECONDS
   say "building Poco (log: $log)"
@@ -167,6 +183,17 @@ build() {
   mv "$work/dest$prefix" "$prefix"
   rm -rf "$work"
   trap - EXIT
+}
+
+# no_engine_preload FILE — curl's global init asks OpenSSL to load every built-in engine
+# (OPENSSL_INIT_ENGINE_ALL_BUILTIN), 0.2 of the 0.36 ms that OPENSSL_init_ssl takes, paid at every
+# start of the entrypoint even against a plain-http etcd. The entrypoint sets no
+# CURLOPT_SSLENGINE; nothing else uses engines. Fails when the line is gone (a new curl): the
+# recipe must then be looked at again.
+no_engine_preload() {
+  grep -q '^ *OPENSSL_INIT_ENGINE_ALL_BUILTIN |$' "$1" ||
+    die "$1: no OPENSSL_INIT_ENGINE_ALL_BUILTIN line to drop; review no_engine_preload"
+  sed -i '/^ *OPENSSL_INIT_ENGINE_ALL_BUILTIN |$/d' "$1"
 }
 
 # verify PREFIX WORKDIR LOG — the installed packages must work for a consumer exactly as this

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shipped static binary (scripts/build-static.sh), on its own:
-#   - `file` calls it statically linked, `ldd` not dynamic; stripped size within the 8 MB budget;
+#   - `file` calls it statically linked, `ldd` not dynamic; stripped size within the 7 MB budget;
 #   - --version exits 0, a bad setting exits 2 naming the variable;
 #   - in a root holding nothing but the binary, etc/hosts, etc/resolv.conf (and a CA file), run
 #     with `env -i chroot`: it reads a real etcd (Debian's etcd-server on free loopback ports) over
@@ -12,7 +12,9 @@
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SIZE_BUDGET=8000000 # bytes: "8 MB"
+# bytes: "7 MB". When it was set (issue 13): 6,538,440 with the status server, 7,308,808 without
+# --gc-sections; about 7 % of headroom for Debian updates of OpenSSL and glibc.
+SIZE_BUDGET=7000000
 
 need_apt file binutils openssl etcd-server etcd-client curl coreutils
 need_cmd file ldd strip chroot env openssl etcd etcdctl curl
