@@ -106,7 +106,7 @@ void registrationScenario(const std::string& api) {
   CHECK(record["node_name"] == "node-a");
 
   // A second node started later: it seeds from A at start, and A's seed file lists it once A's
-  // watch reports the registration (how soon is a figure for bench/, not a result here). A's
+  // watch reports the registration (how soon: bench/scale.sh's joins; here only a WARN). A's
   // log says the seed hosts changed: the watch, not a restart, rewrote the file.
   Node b(dir, "node-b", "127.0.0.12", etcd, api, true);
   const std::string keyB = kPrefix + "/127.0.0.12";
