@@ -6,7 +6,7 @@
 #     --build-arg ES_IMAGE=es-etcd-entrypoint/elasticsearch:8 .     # local stand-ins (scripts/base-images.sh)
 #
 # Stage "build" compiles the fully static binary on Debian bookworm. BUILDER_IMAGE is either plain
-# debian:bookworm (static Poco and libcurl are then built from Debian's source packages by
+# debian:bookworm (static Poco, mbedTLS and libcurl are then built from Debian's source packages by
 # scripts/static-deps.sh, ~5 min) or an image that already carries them in /opt/static-deps
 # (es-etcd-entrypoint/builder:bookworm). The final stage is the Elasticsearch (or OpenSearch) image
 # itself plus one file: nothing of the base changes except who is PID 1.
@@ -25,7 +25,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 WORKDIR /src
 # Only the two scripts the dependency build needs, so that this layer (the slow one on a plain
 # Debian base) is reused until they change.
-COPY scripts/lib.sh scripts/static-deps.sh scripts/
+COPY scripts/lib.sh scripts/static-deps.sh scripts/mbedtls-config.h scripts/
 RUN if [ -f /opt/static-deps/.complete ]; then \
       echo "static deps from the builder image: $(tr '\n' ' ' </opt/static-deps/.complete)"; \
     else \

@@ -19,7 +19,7 @@ BUILD_DIR=${ESETCD_STATIC_BUILD_DIR:-$ESETCD_ROOT/build-static}
 
 main() {
   local prefix bin stripped
-  need_apt g++ cmake ninja-build pkg-config libssl-dev zlib1g-dev nlohmann-json3-dev file binutils
+  need_apt g++ cmake ninja-build pkg-config zlib1g-dev nlohmann-json3-dev file binutils
   if [[ -n ${ESETCD_STATIC_DEPS:-} ]]; then
     prefix=$ESETCD_STATIC_DEPS
     [[ -f $prefix/.complete ]] || die "ESETCD_STATIC_DEPS=$prefix is not a complete static-deps prefix"

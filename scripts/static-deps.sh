@@ -3,14 +3,21 @@
 # into $ESETCD_CACHE/static-deps/<key>/, then prints that prefix as the last line of stdout:
 #   - Poco (Foundation, Util, Net, JSON, and XML because PocoUtilConfig.cmake find_dependency()s
 #     PocoXML and PocoJSON unconditionally, upstream poco#3815), bundled pcre/zlib/expat;
-#     libpoco-dev has shared libraries only.
-#   - libcurl, HTTP/HTTPS only on OpenSSL with the threaded resolver, without the HTTP features the
-#     entrypoint never asks for; Debian's libcurl.a cannot be linked statically (it needs
-#     libgssapi_krb5, libidn2, libpsl, ... which have no .a).
-# Both are compiled for size with one section per function and datum, so that the entrypoint's
-# link (-Wl,--gc-sections) keeps only what it reaches, not whole object files.
-# Both come from the bookworm source packages (`apt-get source` applies Debian's security patches),
-# OpenSSL and the C library from Debian's own static archives (libssl-dev, libc6-dev).
+#     libpoco-dev has shared libraries only. From bookworm's source package.
+#   - mbedTLS 3.6 (the LTS branch), configured as a TLS 1.2/1.3 client only
+#     (scripts/mbedtls-config.h), thread-safe. From forky's source package (see below).
+#   - libcurl on that mbedTLS, HTTP/HTTPS only with the threaded resolver, without the HTTP features
+#     the entrypoint never asks for; Debian's libcurl.a cannot be linked statically (it needs
+#     libgssapi_krb5, libidn2, libpsl, ... which have no .a). From trixie's source package.
+# All are compiled for size with one section per function and datum, so that the entrypoint's
+# link (-Wl,--gc-sections) keeps only what it reaches, not whole object files. `apt-get source`
+# applies Debian's security patches; the C library comes from Debian's static archive (libc6-dev).
+#
+# Why the TLS stack comes from newer releases (docs/design.md, "TLS in the static binary"): OpenSSL
+# made 62 % of the binary and of its memory; bookworm's mbedTLS is 2.28, out of upstream support
+# and without TLS 1.3 through curl. Only their *sources* are used, through private apt states
+# (lists under $STATIC_ROOT/apt-<release>): the machine's apt configuration is never touched and
+# no binary package of another release can be installed.
 #
 # <key> = source package versions + a hash of the build recipe: a Debian security update or a
 # changed option gives a new prefix, an unchanged one is reused (a stamp marks it complete).
@@ -22,7 +29,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Bump when the build steps change in a way the option lists below do not show.
-RECIPE=3
+RECIPE=4
 # -Os: nothing in Poco or curl is hot in the entrypoint (a handful of requests at start, one probe
 # every few seconds); docs/benchmarks.md has the measured size against -O3 (Release).
 BUILD_TYPE=MinSizeRel
@@ -44,7 +51,7 @@ POCO_ARGS=(
 )
 
 CURL_ARGS=(
-  -DBUILD_SHARED_LIBS=OFF -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DENABLE_MANUAL=OFF
+  -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF
   -DCURL_ENABLE_EXPORT_TARGET=ON # installs CURLConfig.cmake, which FindCURL prefers
   -DPICKY_COMPILER=OFF
   -DCMAKE_C_FLAGS="$SECTIONS"
@@ -58,20 +65,35 @@ CURL_ARGS=(
   -DCURL_DISABLE_PROGRESS_METER=ON
   # .netrc lookup calls getpwuid_r, which a static glibc binary can only serve by dlopen()ing NSS.
   -DCURL_DISABLE_NETRC=ON
-  -DCURL_ENABLE_SSL=ON -DCURL_USE_OPENSSL=ON -DOPENSSL_USE_STATIC_LIBS=ON
-  # The binary runs in images whose openssl.cnf we do not control (Ubuntu, UBI, Wolfi); the
-  # static OpenSSL would read it from Debian's build-time path. Do not load it at all.
-  -DCURL_DISABLE_OPENSSL_AUTO_LOAD_CONFIG=ON
-  # Static OpenSSL only knows its build-time CA path; the entrypoint probes a list at run time
-  # and sets CURLOPT_CAINFO, so nothing is baked in here.
+  # Authentication schemes: the entrypoint sends its own Authorization header (etcd token, basic
+  # auth to the node); only a proxy from the environment may ask curl for one, and basic or digest
+  # is what such a proxy asks. NTLM would need DES, which the TLS configuration leaves out.
+  -DCURL_DISABLE_NTLM=ON -DCURL_DISABLE_AWS=ON -DCURL_DISABLE_KERBEROS_AUTH=ON
+  -DCURL_DISABLE_NEGOTIATE_AUTH=ON -DCURL_DISABLE_BEARER_AUTH=ON -DCURL_DISABLE_SHA512_256=ON
+  # Nor the other features curl 8 has on by default and the entrypoint never uses.
+  -DCURL_DISABLE_FORM_API=ON -DCURL_DISABLE_WEBSOCKETS=ON -DCURL_DISABLE_HEADERS_API=ON
+  -DCURL_DISABLE_BINDLOCAL=ON -DCURL_DISABLE_IPFS=ON -DENABLE_UNIX_SOCKETS=OFF
+  -DBUILD_LIBCURL_DOCS=OFF -DBUILD_MISC_DOCS=OFF -DENABLE_CURL_MANUAL=OFF -DBUILD_EXAMPLES=OFF
+  -DCURL_ENABLE_SSL=ON -DCURL_USE_MBEDTLS=ON -DCURL_USE_OPENSSL=OFF -DCURL_USE_PKGCONFIG=OFF
+  # No CA path is baked in: the entrypoint probes a list at run time and sets CURLOPT_CAINFO
+  # (the binary runs on Debian, RHEL/UBI, Alpine and Wolfi bases).
   -DCURL_CA_BUNDLE=none -DCURL_CA_PATH=none
   -DENABLE_ARES=OFF -DENABLE_THREADED_RESOLVER=ON
   -DUSE_LIBIDN2=OFF -DCURL_USE_LIBPSL=OFF -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBSSH=OFF
   -DUSE_NGHTTP2=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DCURL_ZLIB=OFF -DCURL_USE_GSSAPI=OFF
 )
 
-BUILD_DEPS=(cmake ninja-build g++ make dpkg-dev libssl-dev zlib1g-dev libc6-dev file xz-utils
-  bzip2 ca-certificates)
+MBEDTLS_ARGS=(
+  -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DENABLE_PROGRAMS=OFF
+  -DENABLE_TESTING=OFF -DGEN_FILES=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
+  -DCMAKE_C_FLAGS="$SECTIONS"
+)
+# Appended to mbedTLS's own configuration header before the build, so that the installed header
+# (which curl and anything else compiled against it sees) describes the library as built.
+MBEDTLS_CONFIG=$ESETCD_ROOT/scripts/mbedtls-config.h
+
+BUILD_DEPS=(cmake ninja-build g++ make dpkg-dev zlib1g-dev libc6-dev file xz-utils bzip2
+  ca-certificates gpgv debian-archive-keyring)
 
 STATIC_ROOT=$ESETCD_CACHE/static-deps
 
@@ -107,21 +129,85 @@ newest_source() {
   printf '%s\n' "$best"
 }
 
-poco_ver='' curl_ver=''
+# --- newer releases' sources, through private apt states -----------------------------------------
+# curl from trixie (Debian 13, the security-supported stable release). mbedTLS from forky: the
+# newest 3.6 LTS point release; trixie's 3.6.6 rejects a TLS 1.2 server that signs with RSA-PSS,
+# as Go's crypto/tls (etcd) and Java do (an upstream regression fixed in 3.6.7; the TLS 1.2 cases
+# of tests/image/static.sh catch it). 4.x changed the API that curl 8.14 builds against.
+CURL_RELEASE=trixie
+MBEDTLS_RELEASE=forky
+MBEDTLS_SERIES=3.6
+# Fetched source packages, kept: a rerun (or a run without network) finds them here.
+SOURCES=$STATIC_ROOT/sources
+
+# src_apt RELEASE CMD ARG... — apt-get or apt-cache on RELEASE's private state under $STATIC_ROOT.
+src_apt() {
+  local state=$STATIC_ROOT/apt-$1 cmd=$2
+  shift 2
+  "$cmd" -o "Dir::Etc::SourceList=$state/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+    -o "Dir::State::Lists=$state/lists" -o "Dir::Cache=$state/cache" \
+    -o APT::Sandbox::User=root "$@" # the lists are the cache's, which apt's own user cannot write
+}
+
+# ensure_src_lists RELEASE — deb-src lines for RELEASE and RELEASE-security on the mirrors this
+# machine uses for bookworm, and their Sources indexes, refreshed once a day (security updates).
+ensure_src_lists() {
+  local rel=$1 state=$STATIC_ROOT/apt-$1 uri suite
+  mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$SOURCES"
+  while read -r uri suite; do
+    printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+      "$uri" "${suite/bookworm/$rel}"
+  done < <(debian_repos | awk '$1 == "deb" && $3 != "bookworm-updates" { print $2, $3 }') \
+    >"$state/sources.list.new"
+  [[ -s $state/sources.list.new ]] || die "no bookworm repository in the apt sources"
+  if ! cmp -s "$state/sources.list.new" "$state/sources.list" ||
+    [[ -z $(find "$state/lists" -maxdepth 1 -name '*Sources*' -mmin -1440 -print -quit) ]]; then
+    mv "$state/sources.list.new" "$state/sources.list"
+    say "updating the $rel source indexes"
+    retry 3 5 src_apt "$rel" apt-get update -qq >&2 ||
+      say "could not update the $rel source indexes; using those from before"
+  fi
+  rm -f "$state/sources.list.new"
+}
+
+# newer_source RELEASE PKG [SERIES] — the newest version of PKG (in SERIES, an upstream version
+# prefix, if given) in RELEASE's Sources whose files can be had: already in $SOURCES, or downloaded
+# now (a mirror can list a version before it serves its files).
+newer_source() {
+  local rel=$1 pkg=$2 series=${3:-} v
+  ensure_src_lists "$rel"
+  for v in $(src_apt "$rel" apt-cache showsrc --only-source "$pkg" 2>/dev/null |
+    awk -v s="$series" '/^Version:/ && index($2, s) == 1 { print $2 }' | sort -u | sort -r -V); do
+    if [[ -f $SOURCES/${pkg}_${v#*:}.dsc ]] ||
+      (cd "$SOURCES" && src_apt "$rel" apt-get source --download-only -qq "$pkg=$v" >/dev/null 2>&1); then
+      printf '%s\n' "$v"
+      return 0
+    fi
+    say "$pkg $v is listed but its files are not served; trying the version before it"
+  done
+  return 1
+}
+
+poco_ver='' curl_ver='' mbedtls_ver=''
 resolve_versions() {
   poco_ver=$(newest_source poco)
-  curl_ver=$(newest_source curl)
-  if [[ -z $poco_ver || -z $curl_ver ]]; then
+  if [[ -z $poco_ver ]]; then
     apt_update_once
     poco_ver=$(newest_source poco)
-    curl_ver=$(newest_source curl)
   fi
-  [[ -n $poco_ver && -n $curl_ver ]] || die "apt has no source package for poco and curl"
+  [[ -n $poco_ver ]] || die "apt has no source package for poco"
+  curl_ver=$(newer_source "$CURL_RELEASE" curl) ||
+    die "no source package of curl from $CURL_RELEASE can be fetched"
+  mbedtls_ver=$(newer_source "$MBEDTLS_RELEASE" mbedtls "$MBEDTLS_SERIES.") ||
+    die "no source package of mbedtls $MBEDTLS_SERIES from $MBEDTLS_RELEASE can be fetched"
 }
 
 recipe_hash() {
-  printf '%s\n' "$RECIPE" "$BUILD_TYPE" "${POCO_ARGS[@]}" -- "${CURL_ARGS[@]}" |
-    sha256sum | cut -c1-10
+  {
+    printf '%s\n' "$RECIPE" "$BUILD_TYPE" "${POCO_ARGS[@]}" -- "${CURL_ARGS[@]}" -- \
+      "${MBEDTLS_ARGS[@]}"
+    cat "$MBEDTLS_CONFIG"
+  } | sha256sum | cut -c1-10
 }
 
 # upstream VERSION — the upstream part of a Debian version, which names the unpacked source dir.
@@ -141,7 +227,7 @@ run_logged() {
 }
 
 build() {
-  local prefix=$1 key=$2 work log t0
+  local prefix=$1 key=$2 work log
   mkdir -p "$STATIC_ROOT/logs"
   log=$STATIC_ROOT/logs/$key.log
   : >"$log"
@@ -153,47 +239,64 @@ build() {
   # shellcheck disable=SC2064 # expand now: $work is local
   trap "rm -rf '$work'" EXIT
 
-  say "fetching sources poco $poco_ver, curl $curl_ver"
-  (cd "$work" && run_logged "$log" retry 3 5 apt-get source -qq "poco=$poco_ver" "curl=$curl_ver")
-  no_engine_preload "$work/curl-$(upstream "$curl_ver")/lib/vtls/openssl.c"
+  say "fetching sources poco $poco_ver; unpacking curl $curl_ver, mbedtls $mbedtls_ver"
+  (cd "$work" && run_logged "$log" retry 3 5 apt-get source -qq "poco=$poco_ver")
+  unpack "$SOURCES/curl_${curl_ver#*:}.dsc" "$work/curl" "$log"
+  unpack "$SOURCES/mbedtls_${mbedtls_ver#*:}.dsc" "$work/mbedtls" "$log"
+  # Before the build, so that the installed header is the configuration the library was built with.
+  cat "$MBEDTLS_CONFIG" >>"$work/mbedtls/include/mbedtls/mbedtls_config.h"
 
-  t0=$SECONDS
-  say "building Poco (log: $log)"
-  run_logged "$log" cmake -S "$work/poco-$(upstream "$poco_ver")" -B "$work/poco-build" -G Ninja \
-    -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCMAKE_INSTALL_PREFIX="$prefix" \
-    -DCMAKE_INSTALL_LIBDIR=lib "${POCO_ARGS[@]}"
-  run_logged "$log" cmake --build "$work/poco-build"
-  DESTDIR=$work/dest run_logged "$log" cmake --install "$work/poco-build"
-  say "Poco built in $((SECONDS - t0))s"
-
-  t0=$SECONDS
-  say "building curl"
-  run_logged "$log" cmake -S "$work/curl-$(upstream "$curl_ver")" -B "$work/curl-build" -G Ninja \
-    -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCMAKE_INSTALL_PREFIX="$prefix" \
-    -DCMAKE_INSTALL_LIBDIR=lib "${CURL_ARGS[@]}"
-  run_logged "$log" cmake --build "$work/curl-build"
-  DESTDIR=$work/dest run_logged "$log" cmake --install "$work/curl-build"
-  say "curl built in $((SECONDS - t0))s"
+  local dest=$work/dest$prefix
+  build_one Poco "$work/poco-$(upstream "$poco_ver")" "${POCO_ARGS[@]}"
+  build_one mbedTLS "$work/mbedtls" "${MBEDTLS_ARGS[@]}"
+  build_one curl "$work/curl" "${CURL_ARGS[@]}" -DMBEDTLS_INCLUDE_DIR="$dest/include" \
+    -DMBEDTLS_LIBRARY="$dest/lib/libmbedtls.a" -DMBEDX509_LIBRARY="$dest/lib/libmbedx509.a" \
+    -DMBEDCRYPTO_LIBRARY="$dest/lib/libmbedcrypto.a"
+  relocate "$dest" "$prefix"
 
   verify "$work/dest$prefix" "$work/probe" "$log"
 
-  printf 'poco %s\ncurl %s\nrecipe %s\nbuilt %s\n' "$poco_ver" "$curl_ver" "$(recipe_hash)" \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$work/dest$prefix/.complete"
+  printf 'poco %s\ncurl %s\nmbedtls %s\nrecipe %s\nbuilt %s\n' "$poco_ver" "$curl_ver" \
+    "$mbedtls_ver" "$(recipe_hash)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$work/dest$prefix/.complete"
   rm -rf "$prefix"
   mv "$work/dest$prefix" "$prefix"
   rm -rf "$work"
   trap - EXIT
 }
 
-# no_engine_preload FILE — curl's global init asks OpenSSL to load every built-in engine
-# (OPENSSL_INIT_ENGINE_ALL_BUILTIN), 0.2 of the 0.36 ms that OPENSSL_init_ssl takes, paid at every
-# start of the entrypoint even against a plain-http etcd. The entrypoint sets no
-# CURLOPT_SSLENGINE; nothing else uses engines. Fails when the line is gone (a new curl): the
-# recipe must then be looked at again.
-no_engine_preload() {
-  grep -q '^ *OPENSSL_INIT_ENGINE_ALL_BUILTIN |$' "$1" ||
-    die "$1: no OPENSSL_INIT_ENGINE_ALL_BUILTIN line to drop; review no_engine_preload"
-  sed -i '/^ *OPENSSL_INIT_ENGINE_ALL_BUILTIN |$/d' "$1"
+# unpack DSC DIR LOG — a fetched source package unpacked with Debian's patches applied.
+unpack() {
+  [[ -f $1 ]] || die "no source package at $1"
+  run_logged "$3" dpkg-source --no-copy -x "$1" "$2"
+}
+
+# build_one NAME SRC CMAKE_ARG... — configure, build and install (into $dest) one library; uses
+# build()'s $work, $prefix, $dest and $log.
+build_one() {
+  local name=$1 src=$2 t0=$SECONDS
+  shift 2
+  say "building $name (log: $log)"
+  run_logged "$log" cmake -S "$src" -B "$work/build-$name" -G Ninja \
+    -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DCMAKE_INSTALL_PREFIX="$prefix" \
+    -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH="$dest" "$@"
+  run_logged "$log" cmake --build "$work/build-$name"
+  DESTDIR=$work/dest run_logged "$log" cmake --install "$work/build-$name"
+  say "$name built in $((SECONDS - t0))s"
+}
+
+# relocate DEST PREFIX — curl's installed files name the mbedTLS archives by the path they were
+# built against (inside DEST). The CMake package gets paths relative to its own location (the
+# prefix is copied into the builder image as /opt/static-deps), the rest the final prefix.
+relocate() {
+  local dest=$1 prefix=$2 f
+  while IFS= read -r f; do
+    if [[ $f == *.cmake ]]; then
+      sed -i "s|$dest|\${_IMPORT_PREFIX}|g" "$f"
+    else
+      sed -i "s|$dest|$prefix|g" "$f"
+    fi
+  done < <(grep -rlI --fixed-strings "$dest" "$dest")
+  ! grep -rqI --fixed-strings "$dest" "$dest" || die "build paths left in $dest"
 }
 
 # verify PREFIX WORKDIR LOG — the installed packages must work for a consumer exactly as this
@@ -206,7 +309,7 @@ verify() {
 cmake_minimum_required(VERSION 3.18)
 project(static_probe LANGUAGES C CXX)
 set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
-set(OPENSSL_USE_STATIC_LIBS ON)
+
 find_package(Threads REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Util Net JSON)
 find_package(CURL REQUIRED)
@@ -217,10 +320,16 @@ target_link_options(static_probe PRIVATE -static)
 EOF
   cat >"$dir/probe.cpp" <<'EOF'
 #include <curl/curl.h>
+#include <mbedtls/build_info.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <iostream>
+// The installed header must describe the library as scripts/mbedtls-config.h configured it.
+#if !defined(MBEDTLS_SSL_PROTO_TLS1_3) || !defined(MBEDTLS_SSL_PROTO_TLS1_2) || \
+    !defined(MBEDTLS_THREADING_PTHREAD) || defined(MBEDTLS_SSL_SRV_C)
+#error "mbedTLS is not configured as a thread-safe TLS 1.2/1.3 client"
+#endif
 int main() {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   CURL* h = curl_easy_init();
@@ -244,8 +353,8 @@ EOF
     die "probe is not statically linked: $(file "$dir/build/static_probe")"
   out=$("$dir/build/static_probe") || die "static probe failed to run"
   [[ $out == *"threadsafe-resolver=1"* ]] || die "libcurl lacks the threaded resolver: $out"
-  # Anything but OpenSSL in the version string means an optional library crept in.
-  local expected='^libcurl/[^ ]+ OpenSSL/[^ ]+ threadsafe'
+  # Anything but mbedTLS in the version string means an optional library crept in.
+  local expected='^libcurl/[^ ]+ mbedTLS/3\.[^ ]+ threadsafe'
   [[ $out =~ $expected ]] || die "unexpected libcurl features: $out"
   say "probe ok: $out"
 }
@@ -260,7 +369,8 @@ main() {
   resolve_versions
   local key prefix
   # ':' (epochs) and '+' are legal in paths but trip up tools that treat paths as patterns.
-  key=$(printf 'poco-%s_curl-%s_%s' "$poco_ver" "$curl_ver" "$(recipe_hash)" | tr ':+' '__')
+  key=$(printf 'poco-%s_curl-%s_mbedtls-%s_%s' "$poco_ver" "$curl_ver" "$mbedtls_ver" \
+    "$(recipe_hash)" | tr ':+~' '___')
   prefix=$STATIC_ROOT/$key
   if [[ ! -f $prefix/.complete ]]; then
     mkdir -p "$STATIC_ROOT"
