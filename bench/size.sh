@@ -7,8 +7,8 @@
 # alignment between segments).
 #
 # Usage: bench/size.sh MAPFILE [UNSTRIPPED_BINARY]
-#   With the binary, also lists the 12 largest symbols of each of Poco, curl, libcrypto and ours
-#   (nm --size-sort -S, demangled), for the analysis in bench/README.md.
+#   With the binary, also lists the 12 largest symbols of each of the TLS library, Poco, curl and
+#   ours (nm --size-sort -S, demangled), for the analysis in bench/README.md.
 set -euo pipefail
 
 map=${1:?usage: bench/size.sh MAPFILE [UNSTRIPPED_BINARY]}
@@ -88,11 +88,12 @@ nm --size-sort -S -C "$bin" | awk "$functions"'
   { size = hex($2); $1 = $2 = $3 = ""; name = substr($0, 4) }
   name ~ /^Poco::/ { g = "Poco" }
   name ~ /^(Curl_|curl_|Curl)/ { g = "curl" }
-  name ~ /^(EVP_|ossl_|OSSL_|BN_|EC_|RSA_|X509|ASN1_|SSL_|tls_|ssl_|bn_|ec_|aes|sha|ChaCha|poly1305|ecp_nistz256)/ { g = "OpenSSL" }
+  name ~ /^(mbedtls_|psa_|MBEDTLS_)/ { g = "TLS" }
+  name ~ /^(EVP_|ossl_|OSSL_|BN_|EC_|RSA_|X509|ASN1_|SSL_|tls_|ssl_|bn_|ec_|aes|sha|ChaCha|poly1305|ecp_nistz256)/ { g = "TLS" }
   name ~ /^esetcd::/ { g = "ours" }
   { if (g != "") { n[g]++; s[g, n[g]] = size; nm[g, n[g]] = name } g = "" }
   END {
-    split("OpenSSL Poco curl ours", order, " ")
+    split("TLS Poco curl ours", order, " ")
     for (k = 1; k <= 4; k++) {
       g = order[k]
       printf "  %s:\n", g
