@@ -5,7 +5,7 @@
 #     PocoXML and PocoJSON unconditionally, upstream poco#3815), bundled pcre/zlib/expat;
 #     libpoco-dev has shared libraries only. From bookworm's source package.
 #   - mbedTLS 3.6 (the LTS branch), configured as a TLS 1.2/1.3 client only
-#     (scripts/mbedtls-config.h), thread-safe. From forky's source package (see below).
+#     (scripts/mbedtls-config.h), thread-safe. From trixie's or forky's source package (below).
 #   - libcurl on that mbedTLS, HTTP/HTTPS only with the threaded resolver, without the HTTP features
 #     the entrypoint never asks for; Debian's libcurl.a cannot be linked statically (it needs
 #     libgssapi_krb5, libidn2, libpsl, ... which have no .a). From trixie's source package.
@@ -130,13 +130,15 @@ newest_source() {
 }
 
 # --- newer releases' sources, through private apt states -----------------------------------------
-# curl from trixie (Debian 13, the security-supported stable release). mbedTLS from forky: the
-# newest 3.6 LTS point release; trixie's 3.6.6 rejects a TLS 1.2 server that signs with RSA-PSS,
-# as Go's crypto/tls (etcd) and Java do (an upstream regression fixed in 3.6.7; the TLS 1.2 cases
-# of tests/image/static.sh catch it). 4.x changed the API that curl 8.14 builds against.
+# curl from trixie (Debian 13, the security-supported stable release). mbedTLS: the newest 3.6
+# (LTS branch) release that trixie or forky carries, and at least 3.6.7: 3.6.6 (trixie's on the
+# day this was written) rejects a TLS 1.2 server that signs with RSA-PSS, as Go's crypto/tls
+# (etcd) and Java do (an upstream regression fixed in 3.6.7; the TLS 1.2 cases of
+# tests/image/static.sh catch it). 4.x changed the API that curl 8.14 builds against.
 CURL_RELEASE=trixie
-MBEDTLS_RELEASE=forky
+MBEDTLS_RELEASES=(trixie forky)
 MBEDTLS_SERIES=3.6
+MBEDTLS_MIN=3.6.7
 # Fetched source packages, kept: a rerun (or a run without network) finds them here.
 SOURCES=$STATIC_ROOT/sources
 
@@ -170,22 +172,39 @@ ensure_src_lists() {
   rm -f "$state/sources.list.new"
 }
 
-# newer_source RELEASE PKG [SERIES] — the newest version of PKG (in SERIES, an upstream version
-# prefix, if given) in RELEASE's Sources whose files can be had: already in $SOURCES, or downloaded
-# now (a mirror can list a version before it serves its files).
+# newer_source RELEASE PKG [SERIES [MIN]] — the newest version of PKG (in SERIES, an upstream
+# version prefix, and not older than MIN, when given) in RELEASE's Sources whose files can be
+# had: already in $SOURCES, or downloaded now (a mirror can list a version before it serves its
+# files). Fails when there is none.
 newer_source() {
-  local rel=$1 pkg=$2 series=${3:-} v
+  local rel=$1 pkg=$2 series=${3:-} min=${4:-} v
   ensure_src_lists "$rel"
   for v in $(src_apt "$rel" apt-cache showsrc --only-source "$pkg" 2>/dev/null |
     awk -v s="$series" '/^Version:/ && index($2, s) == 1 { print $2 }' | sort -u | sort -r -V); do
+    if [[ -n $min ]] && dpkg --compare-versions "$v" lt "$min"; then
+      say "$pkg $v in $rel is older than $min"
+      return 1
+    fi
     if [[ -f $SOURCES/${pkg}_${v#*:}.dsc ]] ||
       (cd "$SOURCES" && src_apt "$rel" apt-get source --download-only -qq "$pkg=$v" >/dev/null 2>&1); then
       printf '%s\n' "$v"
       return 0
     fi
-    say "$pkg $v is listed but its files are not served; trying the version before it"
+    say "$pkg $v is listed in $rel but its files are not served; trying the version before it"
   done
   return 1
+}
+
+# newest_of PKG SERIES MIN RELEASE... — the newest of newer_source over the releases; a release
+# whose indexes cannot be had (an unreachable suite, an expired Release file) is skipped.
+newest_of() {
+  local pkg=$1 series=$2 min=$3 rel v best=''
+  shift 3
+  for rel in "$@"; do
+    v=$(newer_source "$rel" "$pkg" "$series" "$min") || continue
+    if [[ -z $best ]] || dpkg --compare-versions "$v" gt "$best"; then best=$v; fi
+  done
+  [[ -n $best ]] && printf '%s\n' "$best"
 }
 
 poco_ver='' curl_ver='' mbedtls_ver=''
@@ -198,8 +217,9 @@ resolve_versions() {
   [[ -n $poco_ver ]] || die "apt has no source package for poco"
   curl_ver=$(newer_source "$CURL_RELEASE" curl) ||
     die "no source package of curl from $CURL_RELEASE can be fetched"
-  mbedtls_ver=$(newer_source "$MBEDTLS_RELEASE" mbedtls "$MBEDTLS_SERIES.") ||
-    die "no source package of mbedtls $MBEDTLS_SERIES from $MBEDTLS_RELEASE can be fetched"
+  mbedtls_ver=$(newest_of mbedtls "$MBEDTLS_SERIES." "$MBEDTLS_MIN" "${MBEDTLS_RELEASES[@]}") ||
+    die "no source package of mbedtls $MBEDTLS_SERIES.x (>= $MBEDTLS_MIN) can be fetched from" \
+      "${MBEDTLS_RELEASES[*]} (see the lines above)"
 }
 
 recipe_hash() {
