@@ -269,7 +269,8 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
   response.outcome = outcomeOf(code, transfer, message);
   if (response.outcome == HttpOutcome::Transport || response.outcome == HttpOutcome::Tls ||
       response.outcome == HttpOutcome::Timeout) {
-    response.error = message;
+    // mbedTLS's verification reasons (the static binary's TLS) end in a newline.
+    response.error = trim(message);
   }
   // The handle keeps pointers to these until the next reset: clear them now.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);

@@ -160,6 +160,11 @@ cp "$PKI/ca.crt" "$ROOT/etc/ssl/certs/ca-certificates.crt"
 cp "$PKI/other-ca.crt" "$ROOT/certs/other-ca.pem"
 check "empty root, HTTPS, ETCD_CA_FILE names a wrong CA while the probed path has the right one: refused (the setting wins)" \
   cannot_read https-wrong-ca "ETCD_ENDPOINTS=$HTTPS_URL" ETCD_CA_FILE=/certs/other-ca.pem
+# The reason is the TLS library's, on one line: mbedTLS ends its verification reasons with a
+# newline, which the log would show as an escaped \x0a.
+check "the refusal names the reason, on one line ($(grep -o 'last: [^(]*' "$T/https-wrong-ca.out" | head -n 1))" \
+  grep -q 'last: mbedTLS: The certificate is not correctly signed by the trusted CA (TLS handshake failed' \
+  "$T/https-wrong-ca.out"
 
 # --- TLS 1.3 and 1.2, client certificates: upstream etcd 3.6 -------------------------------------
 # Debian's etcd 3.4 has no --tls-min-version; the upstream 3.6 server (scripts/etcd-servers.sh,
@@ -241,6 +246,8 @@ printf '127.0.0.1 localhost etcd.example\n' >"$ROOT/etc/hosts"
 check "TLS 1.2, a host name the server certificate does not name (etcd.example): refused (negative twin)" \
   cannot_read tls12-wrong-name "ETCD_ENDPOINTS=https://etcd.example:$HTTPS36" "${TLS_CA[@]}" \
   ETCD_CERT_FILE=/certs/client-rsa.crt ETCD_KEY_FILE=/certs/client-rsa.key
+check "... and says the name does not match" \
+  grep -q 'does not match with the expected CN (TLS handshake failed' "$T/tls12-wrong-name.out"
 printf '127.0.0.1 localhost\n' >"$ROOT/etc/hosts"
 
 check "the root still holds nothing but the binary, etc/hosts, etc/resolv.conf, certificates, keys and tmp/" \
