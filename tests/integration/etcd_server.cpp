@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -177,18 +178,42 @@ EtcdServerTls mutualTls(const TestPki& pki) {
   return tls;
 }
 
-int freeLoopbackPort() {
+namespace {
+
+// The first port of the kernel's ephemeral range (the local ports of outgoing connections).
+int ephemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 2048 ? low : 32768;
+}
+
+bool bindableLoopbackPort(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   ::close(fd);
-  if (!ok) throw std::runtime_error("cannot bind a loopback port");
-  return ntohs(address.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Below the ephemeral range, never in it: a server the restart tests stop and start again gets
+// its port back only if nothing took it meanwhile, and the kernel hands out the ephemeral ports
+// to outgoing connections, among them the entrypoint's own retries against that very port (a
+// connection to a closed loopback port can be given that port as its local one and connect to
+// itself). Random within the range, so that parallel test processes rarely try the same one.
+int freeLoopbackPort() {
+  static std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(10000, ephemeralLow() - 1);
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const int port = pick(rng);
+    if (bindableLoopbackPort(port)) return port;
+  }
+  throw std::runtime_error("no free loopback port below the ephemeral range");
 }
 
 std::string findEtcd() {

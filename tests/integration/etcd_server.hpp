@@ -14,8 +14,8 @@
 
 namespace esetcd::testing {
 
-// A loopback TCP port that was free a moment ago (bound to port 0, read back, closed). Nothing
-// listens on it, so it also serves as a dead endpoint.
+// A loopback TCP port that was free a moment ago (bound and closed), below the kernel's ephemeral
+// range. Nothing listens on it, so it also serves as a dead endpoint.
 int freeLoopbackPort();
 
 // The etcd binary: $ESETCD_TEST_ETCD, else `etcd` in PATH, else /usr/bin/etcd. Throws
