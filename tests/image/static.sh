@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shipped static binary (scripts/build-static.sh), on its own:
-#   - `file` calls it statically linked, `ldd` not dynamic; stripped size within the 7 MB budget;
+#   - `file` calls it statically linked, `ldd` not dynamic; stripped size within the 3 MB budget;
 #   - --version exits 0, a bad setting exits 2 naming the variable;
 #   - in a root holding nothing but the binary, etc/hosts, etc/resolv.conf (and a CA file), run
 #     with `env -i chroot`: it reads a real etcd (Debian's etcd-server on free loopback ports) over
