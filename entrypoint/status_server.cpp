@@ -95,8 +95,14 @@ std::string reachHost(const std::string& bound) {
 
 StatusServer::StatusServer() = default;
 
+// Unused in the entrypoint (its server lives until _exit), kept correct: the pool is joined
+// before the server goes, because a connection closing on a pool thread unregisters itself from
+// the server's stop event.
 StatusServer::~StatusServer() {
-  if (server_) server_->stopAll(true);
+  if (!server_) return;
+  server_->stopAll(true);
+  pool_->joinAll();
+  server_.reset();
 }
 
 Result<std::string> StatusServer::start(const std::string& host, int port, bool anyIfNotLocal) {

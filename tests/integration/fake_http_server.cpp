@@ -63,10 +63,13 @@ FakeHttpServer::FakeHttpServer(int status, std::string body)
   server_->start();
 }
 
+// The pool is joined before the server goes: a connection still closing on a pool thread
+// unregisters itself from the server's stop event, which must then still exist (ThreadSanitizer
+// saw the event's mutex destroyed under a closing connection).
 FakeHttpServer::~FakeHttpServer() {
   server_->stopAll(true);
-  server_.reset();
   threads_->joinAll();
+  server_.reset();
 }
 
 std::string FakeHttpServer::url() const {
