@@ -57,15 +57,16 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 FakeHttpServer::FakeHttpServer(int status, std::string body)
     : hits_(std::make_shared<std::atomic<int>>(0)), threads_(std::make_unique<Poco::ThreadPool>()) {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-  server_ =
-      std::make_unique<Poco::Net::HTTPServer>(new Factory(status, std::move(body), hits_),
-                                              *threads_, socket, new Poco::Net::HTTPServerParams);
+  // One request per connection: a kept-alive connection would still be open on a pool thread
+  // when the test ends, and Poco 1.11 lets such a connection unregister from the server's stop
+  // event while the server is being destroyed (a data race ThreadSanitizer reported).
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setKeepAlive(false);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(status, std::move(body), hits_),
+                                                    *threads_, socket, params);
   server_->start();
 }
 
-// The pool is joined before the server goes: a connection still closing on a pool thread
-// unregisters itself from the server's stop event, which must then still exist (ThreadSanitizer
-// saw the event's mutex destroyed under a closing connection).
 FakeHttpServer::~FakeHttpServer() {
   server_->stopAll(true);
   threads_->joinAll();
