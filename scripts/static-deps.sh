@@ -274,12 +274,12 @@ build() {
     -DMBEDCRYPTO_LIBRARY="$dest/lib/libmbedcrypto.a"
   relocate "$dest" "$prefix"
 
-  verify "$work/dest$prefix" "$work/probe" "$log"
+  verify "$dest" "$work/probe" "$log"
 
   printf 'poco %s\ncurl %s\nmbedtls %s\nrecipe %s\nbuilt %s\n' "$poco_ver" "$curl_ver" \
-    "$mbedtls_ver" "$(recipe_hash)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$work/dest$prefix/.complete"
+    "$mbedtls_ver" "$(recipe_hash)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$dest/.complete"
   rm -rf "$prefix"
-  mv "$work/dest$prefix" "$prefix"
+  mv "$dest" "$prefix"
   rm -rf "$work"
   trap - EXIT
 }
