@@ -3,8 +3,10 @@
 #include <signal.h>
 
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "assembly.hpp"
 #include "bootstrap.hpp"
@@ -232,6 +234,45 @@ int supervise(Supervisor& sup, Background* bg, const Config& c) {
   return code;
 }
 
+// The status board's first content.
+void startStatus(const Config& c, const NodeSetup& setup) {
+  statusBoard().update([&](StatusSnapshot& s) {
+    s.version = ESETCD_VERSION;
+    s.command = setup.command;
+    s.key = registrationKey(c.prefix, setup.self);
+    s.ttlSeconds = c.ttlSeconds;
+    s.seedFile = setup.seedFile;
+    s.etcdApi = c.etcdApi;
+    s.settings = c.shownSettings;
+  });
+  statusBoard().setEndpointSource(
+      [endpoints = c.etcdEndpoints] { return withoutUserinfo(currentEtcdEndpoint(endpoints)); });
+}
+
+// The STATUS_ADDR listener (unless it is off), opened and served when the command has started,
+// or earlier when the start waits (beforeTheStartWaits: an etcd retry, the bootstrap wait, an etcd
+// request slower than 100 ms): its socket and threads would otherwise add a tenth of a millisecond
+// to every quick start. A listener that cannot bind or serve is logged and left out: the node
+// starts all the same.
+void serveStatus(const Config& c, const std::string& publishHost) {
+  if (!c.statusAddr.enabled) return;
+  const bool byDefault = c.statusAddr.host.empty();
+  const std::string host = byDefault ? publishHost : c.statusAddr.host;
+  // Never freed: its threads serve until the process _exits.
+  auto* server = new StatusServer;
+  auto listening = server->listen(host, c.statusAddr.port, byDefault);
+  Result<Unit> served = listening ? server->serve() : Result<Unit>(listening.error());
+  if (!served) {
+    logEvent(LogLevel::Error, "status-listen-failed",
+             served.error().message + "; going on without /status and /metrics",
+             {{"event.reason", served.error().message}});
+    return;
+  }
+  logEvent(LogLevel::Info, "status-listening",
+           "serving /status and /metrics on http://" + *listening,
+           {{"url.full", "http://" + *listening + "/status"}});
+}
+
 // The spawn on /status (phase running, the command and its pid) and start_seconds.
 void reportSpawn(const std::vector<std::string>& argv, int pid) {
   std::chrono::duration<double> took = Clock::now() - gStarted;
@@ -245,7 +286,8 @@ void reportSpawn(const std::vector<std::string>& argv, int pid) {
 
 int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledStart& start,
                       Background* bg, int64_t revision,
-                      const std::vector<std::string>& seedsToCache) {
+                      const std::vector<std::string>& seedsToCache,
+                      const std::function<void()>& serveStatusOnce) {
   SpawnSpec spec;
   spec.argv = setup.command;
   if (setup.passSettings) spec.argv.insert(spec.argv.end(), start.args.begin(), start.args.end());
@@ -260,6 +302,7 @@ int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledSt
   }
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
   reportSpawn(spec.argv, child.value());
+  serveStatusOnce();
   // After the exec, not before: the cache is written durably (fsync) and nothing waits for it.
   if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", setup.cacheFile);
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
@@ -292,37 +335,6 @@ int superviseOnly(const Config& c, const CommandClass& command) {
 int etcdRefused(const Error& error) {
   logError("etcd refused this node: " + error.message + "; nothing was started");
   return exit_code::kEtcdAuth;
-}
-
-// The status board's first content, and the STATUS_ADDR listener unless it is off. A listener that
-// cannot bind is logged and left out: the node starts all the same.
-void startStatus(const Config& c, const NodeSetup& setup) {
-  statusBoard().update([&](StatusSnapshot& s) {
-    s.version = ESETCD_VERSION;
-    s.command = setup.command;
-    s.key = registrationKey(c.prefix, setup.self);
-    s.ttlSeconds = c.ttlSeconds;
-    s.seedFile = setup.seedFile;
-    s.etcdApi = c.etcdApi;
-    s.settings = c.shownSettings;
-  });
-  statusBoard().setEndpointSource(
-      [endpoints = c.etcdEndpoints] { return withoutUserinfo(currentEtcdEndpoint(endpoints)); });
-  if (!c.statusAddr.enabled) return;
-  const bool byDefault = c.statusAddr.host.empty();
-  const std::string host = byDefault ? setup.self.publishHost : c.statusAddr.host;
-  // Never freed: its threads serve until the process _exits.
-  auto* server = new StatusServer;
-  auto listening = server->start(host, c.statusAddr.port, byDefault);
-  if (!listening) {
-    logEvent(LogLevel::Error, "status-listen-failed",
-             listening.error().message + "; going on without /status and /metrics",
-             {{"event.reason", listening.error().message}});
-    return;
-  }
-  logEvent(LogLevel::Info, "status-listening",
-           "serving /status and /metrics on http://" + *listening,
-           {{"url.full", "http://" + *listening + "/status"}});
 }
 
 // Exit 3: `other` holds our node name at another address. `what`: "registered by a live node",
@@ -408,7 +420,7 @@ void logNodeSetup(const Config& c, const NodeSetup& setup) {
 // From the first etcd request to the spawn: a stop signal aborts the request in flight and ends
 // the start, and orphans are reaped. Never freed, like `bg`: connections keep its flag.
 StartGuard* guardTheStart() {
-  auto* guard = new StartGuard(httpWakeAll);
+  auto* guard = new StartGuard;
   useStartGuard(guard);
   return guard;
 }
@@ -534,6 +546,11 @@ int run(const Config& c) {
   becomeSubreaperIfNeeded();
   httpGlobalInit();
   startStatus(c, s.setup);
+  bool statusServed = false;
+  const std::function<void()> serveStatusOnce = [&c, &s, &statusServed] {
+    if (!std::exchange(statusServed, true)) serveStatus(c, s.setup.self.publishHost);
+  };
+  beforeTheStartWaits(serveStatusOnce);
   s.guard = guardTheStart();
   if (auto code = readEtcd(s)) return *code;
 
@@ -547,8 +564,9 @@ int run(const Config& c) {
   if (auto code = endStartGuard(s, *bg)) return *code;
 
   std::vector<std::string> cache = s.etcdAnswered ? in.seeds : std::vector<std::string>();
+  beforeTheStartWaits(nullptr);
   return spawnAndSupervise(c, s.setup, start, bg, s.etcdAnswered ? s.read.snapshot->revision : 0,
-                           cache);
+                           cache, serveStatusOnce);
 }
 
 }  // namespace

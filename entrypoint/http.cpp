@@ -194,10 +194,29 @@ ThreadHandles& threadHandles() {
   return handles;
 }
 
+HttpThreadWatch& threadWatch() {
+  thread_local HttpThreadWatch watch;
+  return watch;
+}
+
+// How long the next poll may wait: a second (libcurl's own timers come first), less when the
+// watch's slowAfter comes sooner.
+int pollTimeoutMs(const HttpThreadWatch& watch, bool slowCalled,
+                  std::chrono::steady_clock::time_point started) {
+  if (!watch.onSlow || slowCalled) return 1000;
+  const auto left = watch.slowAfter - (std::chrono::steady_clock::now() - started);
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, 1000));
+}
+
 // curl_easy_perform through the thread's multi handle, checking `abort` whenever libcurl waits;
-// a wake-up (httpWakeAll) or a second without news ends the wait early.
+// a wake-up (httpWakeAll), the watched fd or a second without news ends the wait early.
 CURLcode performAbortable(ThreadHandles& h, const std::atomic<bool>* abort) {
   if (curl_multi_add_handle(h.multi, h.easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  const HttpThreadWatch& watch = threadWatch();
+  const auto started = std::chrono::steady_clock::now();
+  bool slowCalled = false;
+  curl_waitfd watched{watch.fd, CURL_WAIT_POLLIN, 0};
   CURLcode result = CURLE_OK;
   for (;;) {
     int running = 0;
@@ -216,7 +235,16 @@ CURLcode performAbortable(ThreadHandles& h, const std::atomic<bool>* abort) {
       result = CURLE_ABORTED_BY_CALLBACK;
       break;
     }
-    curl_multi_poll(h.multi, nullptr, 0, 1000, nullptr);
+    if (watch.onSlow && !slowCalled &&
+        std::chrono::steady_clock::now() - started >= watch.slowAfter) {
+      slowCalled = true;
+      watch.onSlow();
+    }
+    watched.revents = 0;
+    const bool watching = watch.fd >= 0;
+    curl_multi_poll(h.multi, watching ? &watched : nullptr, watching ? 1 : 0,
+                    pollTimeoutMs(watch, slowCalled, started), nullptr);
+    if (watched.revents != 0 && watch.onReadable) watch.onReadable();
   }
   curl_multi_remove_handle(h.multi, h.easy);
   return result;
@@ -282,6 +310,10 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
 void httpWakeAll() {
   std::lock_guard<std::mutex> lock(gMultisMutex);
   for (CURLM* multi : gMultis) curl_multi_wakeup(multi);
+}
+
+void httpWatchOnThisThread(HttpThreadWatch watch) {
+  threadWatch() = std::move(watch);
 }
 
 void httpGlobalInit() {

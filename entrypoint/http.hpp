@@ -71,4 +71,20 @@ void httpGlobalInit();
 // Call it after raising an abort flag. Thread-safe.
 void httpWakeAll();
 
+// What the requests of one thread watch besides their own transfer (httpWatchOnThisThread).
+struct HttpThreadWatch {
+  int fd = -1;  // -1: none
+  // Called on the thread when fd is readable, before the request looks at its abort flag.
+  std::function<void()> onReadable;
+  // Called on the thread once per request that has waited `slowAfter`; null: never.
+  std::function<void()> onSlow;
+  std::chrono::milliseconds slowAfter{0};
+};
+
+// From now on every request of the calling thread also watches `watch`: how a stop signal ends a
+// request of the start at once without a thread to watch for it (the start guard's signalfd,
+// supervisor.hpp), and how a slow start gets on with what a quick one puts off. An empty
+// HttpThreadWatch ends it. Other threads are not affected.
+void httpWatchOnThisThread(HttpThreadWatch watch);
+
 }  // namespace esetcd

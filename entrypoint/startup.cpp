@@ -8,6 +8,7 @@
 
 #include "backoff.hpp"
 #include "bootstrap.hpp"
+#include "http.hpp"
 #include "identity.hpp"
 #include "log.hpp"
 #include "roles.hpp"
@@ -173,6 +174,19 @@ namespace {
 
 StartGuard* gStartGuard = nullptr;
 
+// beforeTheStartWaits's work, not run yet.
+std::function<void()>& waitWork() {
+  static std::function<void()> work;
+  return work;
+}
+
+void runWaitWork() {
+  if (auto work = std::move(waitWork())) {
+    waitWork() = nullptr;
+    work();
+  }
+}
+
 EndpointMemory processEndpointMemory() {
   static const EndpointMemory memory = std::make_shared<std::atomic<size_t>>(0);
   return memory;
@@ -187,9 +201,21 @@ Deadline startDeadline() {
 
 void useStartGuard(StartGuard* guard) {
   gStartGuard = guard;
+  if (guard == nullptr) return httpWatchOnThisThread({});
+  HttpThreadWatch watch;
+  watch.fd = guard->fd();
+  watch.onReadable = [guard] { guard->takeSignals(); };
+  watch.onSlow = runWaitWork;
+  watch.slowAfter = kSlowStartRequest;
+  httpWatchOnThisThread(std::move(watch));
+}
+
+void beforeTheStartWaits(std::function<void()> work) {
+  waitWork() = std::move(work);
 }
 
 int sleepUnlessStopped(std::chrono::milliseconds d) {
+  runWaitWork();
   if (gStartGuard != nullptr) return gStartGuard->sleep(d);
   sigset_t set;
   sigemptyset(&set);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -50,14 +51,22 @@ std::vector<std::string> resolveNodeSetup(const Config& c, const CommandClass& c
 std::vector<std::string> supervisedCommand(const Config& c, const CommandClass& command,
                                            std::vector<std::string>& errors);
 
-// The start guard of this process (supervisor.hpp), while the start runs: every etcd connection
-// made by etcdOptions without an abort flag of its own is aborted by its stop signals, and
-// sleepUnlessStopped wakes on them. nullptr when none runs.
+// The start guard of this process (supervisor.hpp), while the start runs; call it on the thread
+// that runs the start, whose requests then watch the guard's signals: every etcd connection made
+// by etcdOptions without an abort flag of its own is aborted by a stop signal, and
+// sleepUnlessStopped wakes on one. nullptr when none runs.
 void useStartGuard(StartGuard* guard);
 
 // Sleeps up to `d` unless a stop signal (TERM, INT, QUIT) arrives; returns it, or 0. Signals are
-// blocked, so one sent during start-up waits here instead of being lost.
+// blocked, so one sent during start-up waits here instead of being lost. The start's thread only.
 int sleepUnlessStopped(std::chrono::milliseconds d);
+
+// Runs `work` once, as soon as the start waits: before its first sleepUnlessStopped (an etcd
+// retry, the bootstrap wait), or when one of its etcd requests has taken kSlowStartRequest while
+// the start guard is in use. For work that would slow a quick start but must not wait for a slow
+// one. Replaces work not run yet; nullptr drops it. The start's thread only.
+void beforeTheStartWaits(std::function<void()> work);
+constexpr std::chrono::milliseconds kSlowStartRequest{100};
 
 // The options of an etcd connection: the settings, the endpoint memory every connection of this
 // process shares, the start's deadline (ETCD_START_TIMEOUT, while readPeersAtStart runs), and

@@ -105,12 +105,26 @@ StatusServer::~StatusServer() {
   server_.reset();
 }
 
-Result<std::string> StatusServer::start(const std::string& host, int port, bool anyIfNotLocal) {
+Result<std::string> StatusServer::listen(const std::string& host, int port, bool anyIfNotLocal) {
   const std::string bindHost = listenHost(host, anyIfNotLocal);
   try {
-    Poco::Net::ServerSocket socket;
-    socket.bind(Poco::Net::SocketAddress(bindHost, static_cast<Poco::UInt16>(port)), true);
-    socket.listen(16);
+    auto socket = std::make_unique<Poco::Net::ServerSocket>();
+    socket->bind(Poco::Net::SocketAddress(bindHost, static_cast<Poco::UInt16>(port)), true);
+    socket->listen(16);
+    socket_ = std::move(socket);
+  } catch (const Poco::Exception& e) {
+    return Error{
+        ErrorKind::System,
+        "cannot listen on " + hostPort(bindHost, port) + " (STATUS_ADDR): " + e.displayText(),
+        e.code()};
+  }
+  return hostPort(bindHost, port);
+}
+
+Result<Unit> StatusServer::serve() {
+  if (!socket_ || served_) return Unit{};
+  served_ = true;
+  try {
     auto params = new Poco::Net::HTTPServerParams;
     // A scrape or a health check at a time is the load; more waits in the queue.
     params->setMaxThreads(2);
@@ -118,16 +132,13 @@ Result<std::string> StatusServer::start(const std::string& host, int port, bool 
     params->setKeepAlive(false);
     params->setTimeout(Poco::Timespan(5, 0));
     pool_ = std::make_unique<Poco::ThreadPool>(1, 2, 60);
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory, *pool_, socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory, *pool_, *socket_, params);
     server_->start();
   } catch (const Poco::Exception& e) {
     server_.reset();
-    return Error{
-        ErrorKind::System,
-        "cannot listen on " + hostPort(bindHost, port) + " (STATUS_ADDR): " + e.displayText(),
-        e.code()};
+    return Error{ErrorKind::System, "cannot serve /status: " + e.displayText(), e.code()};
   }
-  return hostPort(bindHost, port);
+  return Unit{};
 }
 
 }  // namespace esetcd

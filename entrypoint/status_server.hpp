@@ -13,7 +13,8 @@ namespace Poco {
 class ThreadPool;
 namespace Net {
 class HTTPServer;
-}
+class ServerSocket;
+}  // namespace Net
 }  // namespace Poco
 
 namespace esetcd {
@@ -34,14 +35,23 @@ class StatusServer {
   StatusServer(const StatusServer&) = delete;
   StatusServer& operator=(const StatusServer&) = delete;
 
-  // Listens on listenHost(host, anyIfNotLocal):port; `anyIfNotLocal` is set for the default
-  // address, the publish host. Returns the address it listens on, as host:port, or the Error of
-  // the bind (ErrorKind::System).
-  Result<std::string> start(const std::string& host, int port, bool anyIfNotLocal);
+  // Binds and listens on listenHost(host, anyIfNotLocal):port, so that a taken port is known at
+  // once and clients queue from now on; `anyIfNotLocal` is set for the default address, the
+  // publish host. Returns the address it listens on, as host:port, or the Error of the bind
+  // (ErrorKind::System). Starts no thread.
+  Result<std::string> listen(const std::string& host, int port, bool anyIfNotLocal);
+
+  // Starts the threads that answer the queued and later requests; the Error (ErrorKind::System)
+  // when they cannot be started. Does nothing before a successful listen() or after the first
+  // call. Threads are the expensive part, which is why the entrypoint starts them once its command
+  // runs or its start waits (app.cpp).
+  Result<Unit> serve();
 
  private:
+  std::unique_ptr<Poco::Net::ServerSocket> socket_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
+  bool served_ = false;  // serve() was called
 };
 
 }  // namespace esetcd

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -13,8 +12,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "exit_codes.hpp"
 #include "log.hpp"
@@ -226,8 +228,8 @@ int execCandidates(PreparedExec& plan) {
 [[noreturn]] void runChild(PreparedExec& plan, int errFd) {
   // Own process group, so killGroup() reaches whatever Elasticsearch starts and nothing else.
   setpgid(0, 0);
-  // Every signal is still blocked here (spawnChild blocked them around fork), so SIGTTOU cannot
-  // stop us for changing the foreground group from the background.
+  // Every signal is still blocked here (spawnChild blocked them around fork), so SIGTTOU
+  // cannot stop us for changing the foreground group from the background.
   if (plan.takeTerminal) tcsetpgrp(STDIN_FILENO, getpid());
 
   // Handlers are reset by exec anyway, but SIG_IGN is inherited: the child must see SIG_DFL.
@@ -430,65 +432,70 @@ void Supervisor::reapAll() {
   }
 }
 
-StartGuard::StartGuard(std::function<void()> onStopSignal)
-    : onStopSignal_(std::move(onStopSignal)) {
+StartGuard::StartGuard() {
   const sigset_t set = startSignals();
-  signalFd_ = signalfd(-1, &set, SFD_CLOEXEC);
-  wakeFd_ = eventfd(0, EFD_CLOEXEC);
-  if (signalFd_ < 0 || wakeFd_ < 0) {
+  signalFd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signalFd_ < 0) {
     // Without it, a stop signal stays pending and ends the program at the next sleep or once the
     // child runs: later, but never lost.
-    logWarn(std::string("signalfd/eventfd failed, start-up cannot be interrupted at once: ") +
+    logWarn(std::string("signalfd failed, start-up cannot be interrupted at once: ") +
             std::strerror(errno));
-    return;
   }
-  thread_ = std::thread([this] { loop(); });
 }
 
 StartGuard::~StartGuard() {
   stop();
-  if (signalFd_ >= 0) close(signalFd_);
-  if (wakeFd_ >= 0) close(wakeFd_);
 }
 
-void StartGuard::stop() {
-  if (!thread_.joinable()) return;
-  const uint64_t one = 1;
-  ssize_t ignored = write(wakeFd_, &one, sizeof one);
-  (void)ignored;
-  thread_.join();
+void StartGuard::take(int sig) {
+  if (sig == SIGCHLD) {
+    int status = 0;
+    while (waitpid(-1, &status, WNOHANG) > 0) ++reaped_;
+    return;
+  }
+  if (stopSignal_ != 0) return;
+  stopSignal_ = sig;
+  abort_ = true;
+}
+
+void StartGuard::takeSignals() {
+  if (signalFd_ < 0) return;
+  signalfd_siginfo info{};
+  while (read(signalFd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+    take(static_cast<int>(info.ssi_signo));
+}
+
+int StartGuard::stopSignal() {
+  takeSignals();
+  return stopSignal_;
 }
 
 int StartGuard::sleep(std::chrono::milliseconds d) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  stopped_.wait_for(lock, d, [this] { return stopSignal_.load() != 0; });
-  return stopSignal_.load();
-}
-
-void StartGuard::loop() {
-  pollfd fds[2] = {{signalFd_, POLLIN, 0}, {wakeFd_, POLLIN, 0}};
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + d;
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    signalfd_siginfo info{};
-    if (read(signalFd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
-    const int sig = static_cast<int>(info.ssi_signo);
-    if (sig == SIGCHLD) {
-      int status = 0;
-      while (waitpid(-1, &status, WNOHANG) > 0) ++reaped_;
+    if (stopSignal() != 0) return stopSignal_;
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return 0;
+    timespec ts{static_cast<time_t>(left.count() / 1000000000),
+                static_cast<long>(left.count() % 1000000000)};
+    if (signalFd_ < 0) {
+      // No signalfd: wait for the stop signals themselves (orphans wait for the Supervisor).
+      sigset_t stops = startSignals();
+      sigdelset(&stops, SIGCHLD);
+      const int sig = sigtimedwait(&stops, nullptr, &ts);
+      if (sig > 0) take(sig);
       continue;
     }
-    if (stopSignal_.load() == 0) {
-      abort_ = true;
-      if (onStopSignal_) onStopSignal_();
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopSignal_ = sig;
-      stopped_.notify_all();
-    }
+    pollfd watched{signalFd_, POLLIN, 0};
+    ppoll(&watched, 1, &ts, nullptr);  // EINTR or a signal: the loop looks again
   }
+}
+
+void StartGuard::stop() {
+  takeSignals();
+  if (signalFd_ >= 0) close(signalFd_);
+  signalFd_ = -1;
 }
 
 int superviseChild(Supervisor& sup, const StopPlan& plan) {

@@ -14,11 +14,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "result.hpp"
@@ -101,43 +98,47 @@ class Supervisor {
   unsigned long reaped_ = 0;
 };
 
-// Before the child exists (reading etcd, the bootstrap wait): one thread takes TERM, INT and QUIT
-// (the stop signals) and SIGCHLD from a signalfd. A stop signal raises abortFlag() at once, which
-// every start-up etcd request watches, and is kept for stopSignal(); SIGCHLD reaps orphans
-// (waitpid(-1, WNOHANG)), so no zombie waits for the start. Other signals stay pending for the
-// Supervisor. stop() ends the thread and must be called before the child is spawned: from then
-// on the Supervisor owns waitpid. At most one StartGuard at a time.
+// Before the child exists (reading etcd, the bootstrap wait): takes TERM, INT and QUIT (the stop
+// signals) and SIGCHLD from a signalfd, on the thread that runs the start, with no thread of its
+// own (a thread made before the exec is paid by every container start). That thread's waits watch
+// fd(): each etcd request of the start polls it beside its socket (httpWatchOnThisThread), and
+// sleep() polls it alone; a wait that finds it readable calls takeSignals(). A stop signal raises
+// abortFlag(), which every start-up etcd request checks after its wait, and is kept for
+// stopSignal(); SIGCHLD reaps orphans (waitpid(-1, WNOHANG)), so no zombie waits for the start.
+// Other signals stay pending for the Supervisor. stop() must be called before the child is
+// spawned: from then on the Supervisor owns waitpid. At most one StartGuard at a time, used by one
+// thread; only abortFlag() may be read from others.
 class StartGuard {
  public:
-  // `onStopSignal` runs on the guard's thread right after the abort flag is raised (to wake the
-  // requests waiting in libcurl: httpWakeAll).
-  explicit StartGuard(std::function<void()> onStopSignal = {});
+  StartGuard();
   ~StartGuard();
   StartGuard(const StartGuard&) = delete;
   StartGuard& operator=(const StartGuard&) = delete;
 
-  // Ends the thread; idempotent. A stop signal that arrived before is still in stopSignal().
-  void stop();
-  // TERM, INT or QUIT taken so far, or 0.
-  int stopSignal() const { return stopSignal_.load(); }
+  // Readable while a start signal is pending; -1 when no signalfd could be made (then sleep()
+  // still ends on a stop signal, and a request ends at its deadline instead of at once).
+  int fd() const { return signalFd_; }
+  // Takes every pending start signal, never blocking: the first stop signal raises abortFlag(),
+  // SIGCHLD reaps. Does nothing after stop().
+  void takeSignals();
+  // The first TERM, INT or QUIT taken so far (pending ones are taken first), or 0.
+  int stopSignal();
   // Raised with the first stop signal.
   const std::atomic<bool>* abortFlag() const { return &abort_; }
-  // Waits `d` or until a stop signal; returns the signal or 0.
+  // Waits `d` or until a stop signal; returns the signal or 0. Reaps orphans meanwhile.
   int sleep(std::chrono::milliseconds d);
-  unsigned long reapedCount() const { return reaped_.load(); }
+  // Takes what is pending, then lets go of the signals; idempotent. A stop signal that arrived
+  // before is still in stopSignal(); one that arrives after waits for the Supervisor.
+  void stop();
+  unsigned long reapedCount() const { return reaped_; }
 
  private:
-  void loop();
+  void take(int sig);
 
   int signalFd_ = -1;
-  int wakeFd_ = -1;
   std::atomic<bool> abort_{false};
-  std::atomic<int> stopSignal_{0};
-  std::atomic<unsigned long> reaped_{0};
-  std::function<void()> onStopSignal_;
-  std::mutex mutex_;
-  std::condition_variable stopped_;
-  std::thread thread_;
+  int stopSignal_ = 0;
+  unsigned long reaped_ = 0;
 };
 
 // What the signal loop does around a stop. Empty members do nothing (tini's behaviour).

@@ -267,6 +267,31 @@ TEST_CASE("status during the bootstrap wait: phase bootstrap-wait, health 1") {
   CHECK(node.process->waitExit(Millis(5000)) == 143);
 }
 
+TEST_CASE("status while the first etcd request hangs: served after 100 ms, phase starting") {
+  esetcd::httpGlobalInit();
+  sup_test::TempDir dir;
+  EtcdServer etcd;
+  etcd.freeze();  // the first listing hangs for ETCD_TIMEOUT, 2 s
+  const auto launched = std::chrono::steady_clock::now();
+  Node node(dir, etcd, {"ETCD_TIMEOUT=2s", "ETCD_START_TIMEOUT=60s"}, dir.path());
+  // A quick start opens the listener after the exec; a start that waits opens it at once.
+  REQUIRE(sup_test::waitUntil(
+      [&] { return !events(dir.file("entrypoint.log"), "status-listening").empty(); },
+      Millis(5000)));
+  const auto listening = std::chrono::steady_clock::now() - launched;
+  auto starting = status(node.base);
+  WARN("es-etcd-entrypoint: /status served "
+       << std::chrono::duration_cast<Millis>(listening).count()
+       << " ms after launch, while the first etcd request hangs (ETCD_TIMEOUT 2 s)");
+  CHECK(starting.value("phase", "") == "starting");
+  CHECK(starting["command"]["pid"].is_null());
+  // Before the first retry, which would open it too: the slow request did.
+  CHECK(listening < Millis(1500));
+  etcd.thaw();
+  ::kill(node.process->pid(), SIGTERM);
+  CHECK(node.process->waitExit(Millis(10000)) == 143);
+}
+
 TEST_CASE("STATUS_ADDR taken by another socket: logged, and the node starts and registers") {
   esetcd::httpGlobalInit();
   sup_test::TempDir dir;
