@@ -388,5 +388,10 @@ TEST_CASE("spawnChild shares our memory with the child until its exec: no copy-o
   });
   WARN("page faults writing 256 resident pages after a spawn: " << report.at("faults"));
   CHECK(report.at("code") == "0");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizer builds fork (supervisor.cpp, startChild): there every page faults once more.
+  CHECK(std::stol(report.at("faults")) >= 256);
+#else
   CHECK(std::stol(report.at("faults")) < 32);
+#endif
 }
