@@ -599,12 +599,13 @@ void crossCheck(const Config& c, Errors& errors) {
   }
 }
 
-// Splits argv into flag values and the command; records Poco's parse errors.
+// Splits argv into flag values and the command; records Poco's parse errors. The option table
+// (some 60 options with their help) is built only when an argument may be an option: the usual
+// starts ("-- CMD", "-Ekey=value", no argument at all) skip it, and start their command sooner.
 void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::string>& flags,
                Config& c, Errors& errors) {
-  Poco::Util::OptionSet options = optionSet();
-  Poco::Util::OptionProcessor processor(options);
-  processor.setUnixStyle(true);
+  std::optional<Poco::Util::OptionSet> options;
+  std::optional<Poco::Util::OptionProcessor> processor;
   std::string pending;  // a flag whose value is the next argument ("--etcd-ttl 30")
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--" && pending.empty()) {
@@ -617,9 +618,14 @@ void parseArgs(const std::vector<std::string>& args, std::map<std::string, std::
       c.command.assign(args.begin() + static_cast<long>(i), args.end());
       return;
     }
+    if (!processor) {
+      options.emplace(optionSet());
+      processor.emplace(*options);
+      processor->setUnixStyle(true);
+    }
     std::string name, value;
     try {
-      if (!processor.process(args[i], name, value)) {
+      if (!processor->process(args[i], name, value)) {
         c.command.assign(args.begin() + static_cast<long>(i), args.end());
         return;
       }
