@@ -283,6 +283,10 @@ HttpResponse httpPerform(const HttpRequest& request, const TlsOptions& tls,
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errorBuffer);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  // The smallest send buffer libcurl takes (16 KiB) instead of its 64 KiB, which it zeroes on the
+  // first request of every handle: 12 pages touched at each start for bodies of a few hundred bytes
+  // (a larger body is sent in more rounds).
+  curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
   setTimeouts(curl, request.timeout);
   setMethodAndBody(curl, request);
   setTls(curl, tls);
