@@ -31,18 +31,6 @@ const char* levelLetter(LogLevel level) {
   return "I";
 }
 
-// 2026-12-05T09:15:31.395Z
-std::string isoTime(long long epochMillis) {
-  std::time_t seconds = static_cast<std::time_t>(epochMillis / 1000);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(epochMillis % 1000));
-  return text;
-}
-
 // Writes the whole line or gives up: EINTR is retried, any other error (EPIPE when nobody reads
 // our stderr, ENOSPC, EBADF) drops the line. The mutex keeps lines longer than PIPE_BUF whole.
 void writeLine(const std::string& line) {
@@ -98,11 +86,11 @@ std::string formatLogLine(LogFormat format, LogLevel level, long long epochMilli
   if (format == LogFormat::Plain) {
     // One event, one line: a newline or a stray byte in a text from etcd or the node shows as
     // \xNN and cannot forge a line of its own.
-    return "es-etcd-entrypoint[" + std::to_string(pid) + "] " + isoTime(epochMillis) + " " +
+    return "es-etcd-entrypoint[" + std::to_string(pid) + "] " + isoTimeUtc(epochMillis) + " " +
            levelLetter(level) + " " + printableText(message);
   }
   nlohmann::ordered_json line = {
-      {"@timestamp", isoTime(epochMillis)},
+      {"@timestamp", isoTimeUtc(epochMillis)},
       {"log.level", toString(level)},
       {"message", message},
       {"ecs.version", "1.6.0"},

@@ -1,9 +1,9 @@
 #include "status.hpp"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "metrics.hpp"
+#include "text.hpp"
 
 namespace esetcd {
 namespace {
@@ -13,14 +13,7 @@ using nlohmann::ordered_json;
 // 2026-12-05T09:15:31.395Z; null for "never".
 ordered_json isoTimeOrNull(long long epochMillis) {
   if (epochMillis <= 0) return nullptr;
-  std::time_t seconds = static_cast<std::time_t>(epochMillis / 1000);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(epochMillis % 1000));
-  return text;
+  return isoTimeUtc(epochMillis);
 }
 
 ordered_json registrationJson(const StatusSnapshot& s, std::chrono::steady_clock::time_point now) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace esetcd {
 
@@ -77,6 +78,28 @@ std::string withoutUserinfo(std::string text) {
     if (at != std::string::npos && (end == std::string::npos || at < end))
       text.replace(hostStart, at + 1 - hostStart, "***@");
   }
+  return text;
+}
+
+std::string isoTimeUtc(long long epochMillis) {
+  if (epochMillis < 0) epochMillis = 0;
+  const long long seconds = epochMillis / 1000;
+  const long long secondOfDay = seconds % 86400;
+  // The civil date of a day count (Howard Hinnant's algorithm, in 400-year eras from 0000-03-01).
+  const long long z = seconds / 86400 + 719468;
+  const long long era = z / 146097;
+  const long long dayOfEra = z - era * 146097;
+  const long long yearOfEra =
+      (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365;
+  const long long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+  const long long shifted = (5 * dayOfYear + 2) / 153;  // March = 0
+  const long long day = dayOfYear - (153 * shifted + 2) / 5 + 1;
+  const long long month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const long long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  char text[64];
+  std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", year, month,
+                day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60,
+                epochMillis % 1000);
   return text;
 }
 

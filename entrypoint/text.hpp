@@ -25,4 +25,10 @@ std::string printableText(const std::string& value);
 // "http://***@host"), for texts that are shown: ETCD_ENDPOINTS, ES_HEALTH_URL. Pure.
 std::string withoutUserinfo(std::string text);
 
+// Milliseconds since the epoch as UTC in ISO 8601, "2026-12-05T09:15:31.395Z"; times before 1970
+// show as 1970-01-01T00:00:00.000Z. Computed here rather than with gmtime_r, whose first call
+// reads the time zone file (/etc/localtime) for a conversion that needs none: seven system calls
+// in the first log line of every start.
+std::string isoTimeUtc(long long epochMillis);
+
 }  // namespace esetcd

@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 
 #include "log.hpp"
+#include "text.hpp"
 
 using namespace esetcd;
 
@@ -74,4 +78,26 @@ TEST_CASE("log: a plain line stays one line whatever the message holds") {
   // Valid UTF-8 is kept as it is.
   CHECK(formatLogLine(LogFormat::Plain, LogLevel::Info, 0, 1, "", "node caf\xc3\xa9", {}) ==
         "es-etcd-entrypoint[1] 1970-01-01T00:00:00.000Z I node caf\xc3\xa9");
+}
+
+TEST_CASE("isoTimeUtc agrees with gmtime_r, without reading a time zone") {
+  CHECK(esetcd::isoTimeUtc(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(esetcd::isoTimeUtc(-5) == "1970-01-01T00:00:00.000Z");
+  CHECK(esetcd::isoTimeUtc(951782400123) == "2000-02-29T00:00:00.123Z");
+  CHECK(esetcd::isoTimeUtc(1796521999999) == "2026-12-06T01:53:19.999Z");
+  CHECK(esetcd::isoTimeUtc(4107542399000) == "2100-02-28T23:59:59.000Z");
+  // Every day from 1970 to 2200, at a different time of day each.
+  for (long long day = 0; day < 84000; day += 1) {
+    const long long ms = day * 86400000LL + (day * 7919 % 86400) * 1000 + day % 1000;
+    std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec, static_cast<int>(ms % 1000));
+    if (esetcd::isoTimeUtc(ms) != expected) {
+      FAIL("day " << day << ": " << esetcd::isoTimeUtc(ms) << " != " << expected);
+    }
+  }
 }
