@@ -132,6 +132,31 @@ struct Background {
   Monitor monitor;
 };
 
+// The Background, made when it is first needed: by the announcement of a start that waits for
+// its peers, or once the command runs. A node that joins a formed cluster does not build it (its
+// stores, registrars and monitor) before its command starts.
+class LazyBackground {
+ public:
+  LazyBackground(const Config& c, const NodeSetup& setup, std::string api)
+      : c_(c), setup_(setup), api_(std::move(api)) {}
+  Background& get() {
+    // Deliberately never freed: the monitor thread may still be inside a request when the child
+    // exits, and main ends the process with _exit without joining it.
+    if (made_ == nullptr) made_ = new Background(c_, setup_, api_);
+    return *made_;
+  }
+  // Background::stopAll, when there is something to stop: nothing was announced without it.
+  void stopAll() {
+    if (made_ != nullptr) made_->stopAll();
+  }
+
+ private:
+  const Config& c_;
+  const NodeSetup& setup_;
+  std::string api_;
+  Background* made_ = nullptr;
+};
+
 // The log's words for this node's bootstrap role.
 std::string bootstrapWords(const BootstrapOutcome& out, const NodeSetup& setup) {
   if (out.role == BootstrapRole::Initial)
@@ -285,7 +310,7 @@ void reportSpawn(const std::vector<std::string>& argv, int pid) {
 }
 
 int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledStart& start,
-                      Background* bg, int64_t revision,
+                      LazyBackground& lazy, int64_t revision,
                       const std::vector<std::string>& seedsToCache,
                       const std::function<void()>& serveStatusOnce) {
   SpawnSpec spec;
@@ -297,7 +322,7 @@ int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledSt
   auto child = spawnChild(spec);
   if (!child) {
     logError("cannot start " + spec.argv[0] + ": " + child.error().message);
-    bg->stopAll();
+    lazy.stopAll();
     return exitCodeForExecError(static_cast<int>(child.error().code));
   }
   logInfo("started " + joinWords(spec.argv) + " as pid " + std::to_string(child.value()));
@@ -305,6 +330,7 @@ int spawnAndSupervise(const Config& c, const NodeSetup& setup, const AssembledSt
   serveStatusOnce();
   // After the exec, not before: the cache is written durably (fsync) and nothing waits for it.
   if (!seedsToCache.empty()) publishSeeds(seedsToCache, "", setup.cacheFile);
+  Background* bg = &lazy.get();
   std::thread([bg, revision] { bg->monitor.run(revision); }).detach();
   Supervisor sup(child.value());
   return supervise(sup, bg, c);
@@ -470,10 +496,10 @@ StartInputs startInputs(const Starting& s) {
 // case costs a single etcd request before the exec). Otherwise, when etcd answered, announce this
 // node so that starting peers find each other, and settle the first bootstrap when it is due;
 // when it did not, start at once with the cached peers (ETCD_START_TIMEOUT is the whole wait).
-std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in) {
+std::optional<int> settleBootstrap(Starting& s, LazyBackground& bg, StartInputs& in) {
   const Config& c = s.c;
   if (s.etcdAnswered && !s.clusterLive) {
-    BootstrapOutcome boot = announceAndBootstrap(c, s.setup, *s.read.store, bg);
+    BootstrapOutcome boot = announceAndBootstrap(c, s.setup, *s.read.store, bg.get());
     if (boot.stopSignal || s.guard->stopSignal()) {
       bg.stopAll();
       if (auto code = stoppedByStartSignal(s)) return code;
@@ -506,7 +532,8 @@ std::optional<int> settleBootstrap(Starting& s, Background& bg, StartInputs& in)
   return std::nullopt;
 }
 
-std::optional<int> writeSeedFile(const Starting& s, const AssembledStart& start, Background& bg) {
+std::optional<int> writeSeedFile(const Starting& s, const AssembledStart& start,
+                                 LazyBackground& bg) {
   if (!start.usesSeedFile) return std::nullopt;
   auto written = writeFileIfChanged(s.setup.seedFile, start.seedFileText, false);
   if (written) {
@@ -520,7 +547,7 @@ std::optional<int> writeSeedFile(const Starting& s, const AssembledStart& start,
 
 // The Supervisor owns waitpid from here; signals now wait for it (and reach the command). A stop
 // signal that came in before the guard let go still ends the start.
-std::optional<int> endStartGuard(const Starting& s, Background& bg) {
+std::optional<int> endStartGuard(const Starting& s, LazyBackground& bg) {
   s.guard->stop();
   useStartGuard(nullptr);
   auto code = stoppedByStartSignal(s);
@@ -554,14 +581,12 @@ int run(const Config& c) {
   s.guard = guardTheStart();
   if (auto code = readEtcd(s)) return *code;
 
-  // Deliberately never freed: the monitor thread may still be inside a request when the child
-  // exits, and main ends the process with _exit without joining it.
-  auto* bg = new Background(c, s.setup, s.read.store ? s.read.store->api() : c.etcdApi);
+  LazyBackground bg(c, s.setup, s.read.store ? s.read.store->api() : c.etcdApi);
   StartInputs in = startInputs(s);
-  if (auto code = settleBootstrap(s, *bg, in)) return *code;
+  if (auto code = settleBootstrap(s, bg, in)) return *code;
   AssembledStart start = assembleStart(in);
-  if (auto code = writeSeedFile(s, start, *bg)) return *code;
-  if (auto code = endStartGuard(s, *bg)) return *code;
+  if (auto code = writeSeedFile(s, start, bg)) return *code;
+  if (auto code = endStartGuard(s, bg)) return *code;
 
   std::vector<std::string> cache = s.etcdAnswered ? in.seeds : std::vector<std::string>();
   beforeTheStartWaits(nullptr);
