@@ -1,6 +1,8 @@
 #define CATCH_CONFIG_EXTERNAL_INTERFACES  // for the listener that remembers failures
 #include "harness.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <catch2/catch.hpp>
 
 #include <dirent.h>
@@ -417,6 +419,22 @@ std::optional<std::string> SignalPipe::next(Millis timeout) {
     const ssize_t n = read(fd_, chunk, sizeof chunk);
     if (n > 0) buffered_.append(chunk, static_cast<std::size_t>(n));
   }
+}
+
+BlackHole::BlackHole() {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(listen(fd_, 64) == 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+}
+
+BlackHole::~BlackHole() {
+  close(fd_);
 }
 
 }  // namespace sup_test

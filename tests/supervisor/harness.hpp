@@ -126,6 +126,21 @@ bool procHasFd(pid_t pid, int fd);
 // Whether every signal in `signals` is set in a SigBlk/SigIgn/... hex mask.
 bool maskHas(const std::string& hexMask, const std::vector<int>& signals);
 
+// A listening socket on 127.0.0.1 nobody accepts on: the kernel completes the handshake (up to
+// the backlog), a request is never answered. A hung etcd.
+class BlackHole {
+ public:
+  BlackHole();
+  ~BlackHole();
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // Runs `body` in a forked copy of this (single-threaded) test process, so it can block signals,
 // become a subreaper and reap with waitpid(-1) without touching the test runner. Whatever it puts
 // into the report comes back; an exception or a crash fails the test.
