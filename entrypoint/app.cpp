@@ -578,6 +578,10 @@ int run(const Config& c) {
     if (!std::exchange(statusServed, true)) serveStatus(c, s.setup.self.publishHost);
   };
   beforeTheStartWaits(serveStatusOnce);
+  // Whichever way run() returns, the work must not outlive what it refers to.
+  struct DropWaitWork {
+    ~DropWaitWork() { beforeTheStartWaits(nullptr); }
+  } dropWaitWork;
   s.guard = guardTheStart();
   if (auto code = readEtcd(s)) return *code;
 
@@ -589,7 +593,7 @@ int run(const Config& c) {
   if (auto code = endStartGuard(s, bg)) return *code;
 
   std::vector<std::string> cache = s.etcdAnswered ? in.seeds : std::vector<std::string>();
-  beforeTheStartWaits(nullptr);
+  beforeTheStartWaits(nullptr);  // the start is over: the spawn serves /status itself
   return spawnAndSupervise(c, s.setup, start, bg, s.etcdAnswered ? s.read.snapshot->revision : 0,
                            cache, serveStatusOnce);
 }
