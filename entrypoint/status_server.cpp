@@ -122,8 +122,7 @@ Result<std::string> StatusServer::listen(const std::string& host, int port, bool
 }
 
 Result<Unit> StatusServer::serve() {
-  if (!socket_ || served_) return Unit{};
-  served_ = true;
+  if (!socket_ || server_) return Unit{};
   try {
     auto params = new Poco::Net::HTTPServerParams;
     // A scrape or a health check at a time is the load; more waits in the queue.

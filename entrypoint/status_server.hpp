@@ -42,8 +42,8 @@ class StatusServer {
   Result<std::string> listen(const std::string& host, int port, bool anyIfNotLocal);
 
   // Starts the threads that answer the queued and later requests; the Error (ErrorKind::System)
-  // when they cannot be started. Does nothing before a successful listen() or after the first
-  // call. Threads are the expensive part, which is why the entrypoint starts them once its command
+  // when they cannot be started. Does nothing before a successful listen() or once serving.
+  // Threads are the expensive part, which is why the entrypoint starts them once its command
   // runs or its start waits (app.cpp).
   Result<Unit> serve();
 
@@ -51,7 +51,6 @@ class StatusServer {
   std::unique_ptr<Poco::Net::ServerSocket> socket_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   std::unique_ptr<Poco::Net::HTTPServer> server_;
-  bool served_ = false;  // serve() was called
 };
 
 }  // namespace esetcd
