@@ -217,12 +217,7 @@ void beforeTheStartWaits(std::function<void()> work) {
 int sleepUnlessStopped(std::chrono::milliseconds d) {
   runWaitWork();
   if (gStartGuard != nullptr) return gStartGuard->sleep(d);
-  sigset_t set;
-  sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGQUIT}) sigaddset(&set, sig);
-  timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
-  int sig = sigtimedwait(&set, nullptr, &ts);
-  return sig > 0 ? sig : 0;
+  return waitForStopSignal(d);
 }
 
 EtcdOptions etcdOptions(const Config& c, const std::atomic<bool>* abort) {

@@ -467,6 +467,14 @@ void Supervisor::reapAll() {
   }
 }
 
+int waitForStopSignal(std::chrono::milliseconds d) {
+  sigset_t stops = startSignals();
+  sigdelset(&stops, SIGCHLD);
+  timespec ts{static_cast<time_t>(d.count() / 1000), static_cast<long>(d.count() % 1000) * 1000000};
+  const int sig = sigtimedwait(&stops, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
 StartGuard::StartGuard() {
   const sigset_t set = startSignals();
   signalFd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -516,10 +524,8 @@ int StartGuard::sleep(std::chrono::milliseconds d) {
                 static_cast<long>(left.count() % 1000000000)};
     if (signalFd_ < 0) {
       // No signalfd: wait for the stop signals themselves (orphans wait for the Supervisor).
-      sigset_t stops = startSignals();
-      sigdelset(&stops, SIGCHLD);
-      const int sig = sigtimedwait(&stops, nullptr, &ts);
-      if (sig > 0) take(sig);
+      if (const int sig = waitForStopSignal(std::chrono::ceil<std::chrono::milliseconds>(left)))
+        take(sig);
       continue;
     }
     pollfd watched{signalFd_, POLLIN, 0};

@@ -98,6 +98,10 @@ class Supervisor {
   unsigned long reaped_ = 0;
 };
 
+// Waits up to `d` for a stop signal (TERM, INT or QUIT), which must be blocked, with sigtimedwait;
+// returns it, or 0. For a start without a StartGuard, or whose signalfd could not be made.
+int waitForStopSignal(std::chrono::milliseconds d);
+
 // Before the child exists (reading etcd, the bootstrap wait): takes TERM, INT and QUIT (the stop
 // signals) and SIGCHLD from a signalfd, on the thread that runs the start, with no thread of its
 // own (a thread made before the exec is paid by every container start). That thread's waits watch
