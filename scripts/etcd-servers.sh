@@ -23,7 +23,9 @@ load_versions
 # A toolchain new enough for every server in versions.env (3.7 asks for Go 1.24+).
 GO_BOOTSTRAP_TOOLCHAIN=v0.0.1-go1.24.13.linux-amd64
 ETCD_ROOT=$ESETCD_CACHE/etcd
-GO_ROOT=$ESETCD_CACHE/go # module cache of the builds: kept, so a rebuild downloads nothing
+# Module and build caches of the builds, kept with the other heavy artifacts: a rebuild downloads
+# nothing and compiles only what changed, and nothing depends on Go's default cache in $HOME.
+GO_ROOT=$ESETCD_CACHE/go
 
 go_minor() { "$1" env GOVERSION 2>/dev/null | sed -n 's/^go1\.\([0-9]*\).*/\1/p'; }
 
@@ -77,7 +79,8 @@ func main() { etcdmain.Main(os.Args) }
 EOF
   (
     cd "$work"
-    export GOMODCACHE=$GO_ROOT/mod GOFLAGS=-modcacherw GOTOOLCHAIN=auto CGO_ENABLED=0
+    export GOMODCACHE=$GO_ROOT/mod GOCACHE=$GO_ROOT/build GOFLAGS=-modcacherw GOTOOLCHAIN=auto \
+      CGO_ENABLED=0
     retry 3 5 "$go" get "go.etcd.io/etcd/server/v3@v$version"
     "$go" mod tidy
     "$go" build -trimpath -ldflags '-s -w' -o etcd .
