@@ -2,9 +2,9 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <cstring>
 #include <functional>
-#include <iostream>
 #include <thread>
 #include <utility>
 
@@ -41,8 +41,8 @@ using std::chrono::milliseconds;
 Clock::time_point gStarted = Clock::now();
 
 int usageError(const std::vector<std::string>& errors) {
-  for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
-  std::cerr << "es-etcd-entrypoint: nothing was started; see --help\n";
+  for (const auto& e : errors) std::fprintf(stderr, "es-etcd-entrypoint: error: %s\n", e.c_str());
+  std::fputs("es-etcd-entrypoint: nothing was started; see --help\n", stderr);
   return exit_code::kUsage;
 }
 
@@ -627,11 +627,11 @@ int runApp(int argc, char** argv) {
   if (!parsed.errors.empty()) return usageError(parsed.errors);
   const Config& c = parsed.config;
   if (c.showHelp) {
-    std::cout << helpText();
+    std::fputs(helpText().c_str(), stdout);
     return 0;
   }
   if (c.showVersion) {
-    std::cout << "es-etcd-entrypoint " << ESETCD_VERSION << "\n";
+    std::fputs("es-etcd-entrypoint " ESETCD_VERSION "\n", stdout);
     return 0;
   }
   logInit(c.logLevel, c.logFormat);

@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <functional>
+#include <cstring>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "exit_codes.hpp"
 #include "flavor.hpp"
@@ -33,8 +33,9 @@ struct Setting {
   const char* defaultValue;  // applied when neither env nor flag gives one; "" = derived later
   const char* shownDefault;  // for --help when it differs from defaultValue
   const char* help;
-  // Parses `value` into the config; returns an error text ("must be ...") or "".
-  std::function<std::string(Config&, const std::string&)> apply;
+  // Parses `value` into the config; returns an error text ("must be ...") or "". A plain
+  // function: the table is constant data, built by the compiler rather than at every start.
+  std::string (*apply)(Config&, const std::string&);
 };
 
 std::string flagFor(const std::string& env) {
@@ -55,14 +56,17 @@ bool parseInt(const std::string& text, long min, long max, int& out) {
   return true;
 }
 
+// "a, b,c" -> {"a", "b", "c"}; a trailing comma adds no empty item, as std::getline's split did.
 std::vector<std::string> splitList(const std::string& text) {
   std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
     out.push_back(item);
+    start = end + 1;
   }
   return out;
 }
@@ -175,252 +179,247 @@ std::string applyStatusAddr(StatusAddr& out, const std::string& text) {
   return "";
 }
 
-const std::vector<Setting>& settings() {
-  static const std::vector<Setting> table = {
-      {"ETCD_ENDPOINTS", "http://127.0.0.1:2379", nullptr,
-       "Comma-separated etcd client URLs; tried in turn on transport errors.",
-       [](Config& c, const std::string& v) -> std::string {
-         c.etcdEndpoints.clear();
-         for (const auto& url : splitList(v)) {
-           std::string why = checkEndpoint(url);
-           if (!why.empty()) return "'" + printableText(url) + "' " + why;
-           c.etcdEndpoints.push_back(url);
-         }
-         return c.etcdEndpoints.empty() ? "must name at least one URL" : "";
-       }},
-      {"ETCD_API", "auto", nullptr,
-       "etcd API: auto (v3 when its JSON gateway answers, else v2; exit 2 when v3 holds no "
-       "registration but v2 does: set v2 to join that fleet), v3 or v2.",
-       [](Config& c, const std::string& v) {
-         return applyOneOf(c.etcdApi, v, {"auto", "v3", "v2"});
-       }},
-      {"ETCD_PREFIX", "/services/elasticsearch", nullptr,
-       "Directory of the registrations of healthy nodes (key = publish host).",
-       [](Config& c, const std::string& v) { return applyKeyPrefix(c.prefix, v); }},
-      {"ETCD_STATE_PREFIX", "", "/es-etcd-entrypoint<ETCD_PREFIX>",
-       "Directory for everything else kept in etcd (announcements, bootstrap state).",
-       [](Config& c, const std::string& v) {
-         return v.empty() ? "" : applyKeyPrefix(c.statePrefix, v);
-       }},
-      {"ETCD_TTL", "20", nullptr, "Seconds a registration lives without a refresh (>= 2).",
-       [](Config& c, const std::string& v) {
-         return parseInt(v, 2, 86400, c.ttlSeconds)
-                    ? ""
-                    : "must be a whole number of seconds from 2 to 86400";
-       }},
-      {"ETCD_TIMEOUT", "2s", nullptr, "Deadline of one etcd request.",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.etcdTimeout, v, Millis(100), "100ms");
-       }},
-      {"ETCD_START_TIMEOUT", "30s", nullptr,
-       "How long to retry etcd at start before using the cached peer list (0 = try once).",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.etcdStartTimeout, v, Millis(0), "0s");
-       }},
-      {"ETCD_USERNAME", "", nullptr, "etcd user for v3 authentication.",
-       [](Config& c, const std::string& v) {
-         c.etcdUsername = v;
-         return std::string();
-       }},
-      {"ETCD_PASSWORD", "", nullptr, "etcd password (or ETCD_PASSWORD_FILE); never logged.",
-       [](Config& c, const std::string& v) {
-         c.etcdPassword = v;
-         return std::string();
-       }},
-      {"ETCD_CA_FILE", "", "probed", "CA bundle for https endpoints; default: the system bundle.",
-       [](Config& c, const std::string& v) {
-         c.tls.caFile = v;
-         return std::string();
-       }},
-      {"ETCD_CERT_FILE", "", nullptr, "Client certificate for etcd mTLS.",
-       [](Config& c, const std::string& v) {
-         c.tls.certFile = v;
-         return std::string();
-       }},
-      {"ETCD_KEY_FILE", "", nullptr, "Client key for etcd mTLS.",
-       [](Config& c, const std::string& v) {
-         c.tls.keyFile = v;
-         return std::string();
-       }},
-      {"ES_NODE_NAME", "{hostname}", nullptr, "Node name; {hostname} and {ip} are replaced.",
-       applyNodeName},
-      {"ES_PUBLISH_HOST", "", "detected",
-       "Address peers reach this node at (network.publish_host).",
-       [](Config& c, const std::string& v) { return applyHost(c.publishHost, v); }},
-      {"ES_HTTP_PORT", "9200", nullptr, "HTTP port of the node (http.port); probed for health.",
-       [](Config& c, const std::string& v) { return applyPort(c.httpPort, v); }},
-      {"ES_TRANSPORT_PORT", "9300", nullptr, "Transport port the node listens on.",
-       [](Config& c, const std::string& v) { return applyPort(c.transportPort, v); }},
-      {"ES_TRANSPORT_PUBLISH_PORT", "", "ES_TRANSPORT_PORT",
-       "Transport port peers use, when a port mapping differs (transport.publish_port).",
-       [](Config& c, const std::string& v) {
-         return v.empty() ? "" : applyPort(c.transportPublishPort, v);
-       }},
-      {"ES_CLUSTER_NAME", "", nullptr,
-       "cluster.name; also read from the image's cluster.name variable.",
-       [](Config& c, const std::string& v) { return applyWord(c.clusterName, v); }},
-      {"ES_DISTRIBUTION", "auto", nullptr, "auto, elasticsearch or opensearch.",
-       [](Config& c, const std::string& v) {
-         return applyOneOf(c.distribution, v, {"auto", "elasticsearch", "opensearch"});
-       }},
-      {"ES_VERSION", "", "detected", "Version, e.g. 8.15.0; detected from ES_HOME/lib.",
-       [](Config& c, const std::string& v) {
-         if (!v.empty() && !parseVersion(v)) return std::string("must look like 8.15.0");
-         c.version = v;
-         return std::string();
-       }},
-      {"ES_HOME", "", "detected",
-       "Installation directory (OPENSEARCH_HOME is read too); default: /usr/share/elasticsearch "
-       "or, in an image without it, /usr/share/opensearch.",
-       [](Config& c, const std::string& v) {
-         if (v.empty() || v[0] != '/') return std::string("must be an absolute path");
-         c.esHome = v;
-         return std::string();
-       }},
-      {"ES_PATH_CONF", "", "<ES_HOME>/config",
-       "Config directory (OPENSEARCH_PATH_CONF is read too); unicast_hosts.txt is written here.",
-       [](Config& c, const std::string& v) {
-         c.esPathConf = v;
-         return std::string();
-       }},
-      {"ES_PATH_DATA", "", "<ES_HOME>/data",
-       "Elasticsearch's data directory; empty means a brand-new node (first bootstrap).",
-       [](Config& c, const std::string& v) {
-         c.esPathData = v;
-         return std::string();
-       }},
-      {"STATE_DIR", "", "<ES_PATH_DATA>", "Where the last peer list is cached for etcd outages.",
-       [](Config& c, const std::string& v) {
-         c.stateDir = v;
-         return std::string();
-       }},
-      {"ES_HEALTH_URL", "", "http(s)://127.0.0.1:<ES_HTTP_PORT>",
-       "Base URL of the local node for health probes; https by default when the node's settings "
-       "enable HTTP TLS.",
-       [](Config& c, const std::string& v) -> std::string {
-         if (v.empty()) return "";
-         std::string why = checkEndpoint(v);
-         if (!why.empty()) return why;
-         c.healthUrl = v;
-         return "";
-       }},
-      {"ES_HEALTH_CA_FILE", "", "<ES_PATH_CONF>/certs/http_ca.crt if present, else system",
-       "CA bundle that signed the node's HTTP certificate.",
-       [](Config& c, const std::string& v) { return applyPath(c.healthTls.caFile, v); }},
-      {"ES_HEALTH_CERT_FILE", "", nullptr, "Client certificate for the node's HTTP API (mTLS).",
-       [](Config& c, const std::string& v) { return applyPath(c.healthTls.certFile, v); }},
-      {"ES_HEALTH_KEY_FILE", "", nullptr, "Key of ES_HEALTH_CERT_FILE.",
-       [](Config& c, const std::string& v) { return applyPath(c.healthTls.keyFile, v); }},
-      {"ES_HEALTH_TLS_VERIFY", "full", nullptr,
-       "How the node's certificate is checked: full (CA and host name), certificate (CA only), "
-       "none.",
-       [](Config& c, const std::string& v) -> std::string {
-         std::string mode;
-         std::string why = applyOneOf(mode, v, {"full", "certificate", "none"});
-         c.healthTls.verify = mode == "none"          ? TlsVerify::None
-                              : mode == "certificate" ? TlsVerify::Certificate
-                                                      : TlsVerify::Full;
-         return why;
-       }},
-      {"ES_HEALTH_USERNAME", "", "elastic (admin on OpenSearch) with their image's password",
-       "User the health probe authenticates as.",
-       [](Config& c, const std::string& v) { return applyText(c.healthUsername, v); }},
-      {"ES_HEALTH_PASSWORD", "", "ELASTIC_PASSWORD(_FILE)",
-       "Password of ES_HEALTH_USERNAME (or ES_HEALTH_PASSWORD_FILE); never logged.",
-       [](Config& c, const std::string& v) {
-         c.healthPassword = v;
-         return std::string();
-       }},
-      {"ES_HEALTH_API_KEY", "", nullptr,
-       "API key for the probe instead of a password, as Elasticsearch encodes it (or "
-       "ES_HEALTH_API_KEY_FILE); never logged.",
-       [](Config& c, const std::string& v) {
-         c.healthApiKey = v;
-         return std::string();
-       }},
-      {"ES_BOOTSTRAP_EXPECT", "3", nullptr,
-       "Master-eligible nodes of a brand-new cluster (1 for a single-node dev cluster).",
-       [](Config& c, const std::string& v) {
-         return parseInt(v, 1, 99, c.bootstrapExpect) ? "" : "must be a whole number from 1 to 99";
-       }},
-      {"ES_BOOTSTRAP_STALE_AFTER", "", "60s or 3 x ETCD_TTL, the longer",
-       "A first-bootstrap decision none of whose members has been announced or registered for "
-       "this long, with no cluster formed, is replaced (at least 2 x ETCD_TTL).",
-       [](Config& c, const std::string& v) {
-         return v.empty() ? "" : applyDuration(c.bootstrapStaleAfter, v, Millis(1000), "1s");
-       }},
-      {"HEALTH_INTERVAL", "5s", nullptr, "Time between health probes (and registration refreshes).",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.healthInterval, v, Millis(100), "100ms");
-       }},
-      {"HEALTH_TIMEOUT", "2s", nullptr, "Deadline of one health probe.",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.healthTimeout, v, Millis(50), "50ms");
-       }},
-      {"HEALTH_FAILURES", "3", nullptr,
-       "Consecutive failed probes before the registration is deleted.",
-       [](Config& c, const std::string& v) {
-         return parseInt(v, 1, 1000, c.healthFailures) ? ""
-                                                       : "must be a whole number from 1 to 1000";
-       }},
-      {"STOP_GRACE", "20s", nullptr,
-       "How long Elasticsearch may take to stop after SIGTERM before SIGKILL; keep it below the "
-       "stop timeout of docker/systemd.",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.stopGrace, v, Millis(0), "0s");
-       }},
-      {"STOP_DEREGISTER_TIMEOUT", "1s", nullptr,
-       "On SIGTERM/SIGINT, how long deleting the registration may hold the signal back before it "
-       "goes to Elasticsearch, whether or not etcd answered (0 = forward at once; the "
-       "registration then expires within ETCD_TTL).",
-       [](Config& c, const std::string& v) {
-         return applyDuration(c.stopDeregisterTimeout, v, Millis(0), "0s");
-       }},
-      {"ES_PASS_SETTINGS", "auto", nullptr,
-       "Append the -E settings to the command: auto (only for Elasticsearch start scripts), "
-       "always, never.",
-       [](Config& c, const std::string& v) -> std::string {
-         std::string mode;
-         std::string why = applyOneOf(mode, v, {"auto", "always", "never"});
-         c.passSettings = mode == "always"  ? PassSettings::Always
-                          : mode == "never" ? PassSettings::Never
-                                            : PassSettings::Auto;
-         return why;
-       }},
-      {"DISCOVERY", "auto", nullptr,
-       "auto (discover through etcd when the command starts Elasticsearch, else only "
-       "supervise it), on (always), off (never contact etcd).",
-       [](Config& c, const std::string& v) -> std::string {
-         std::string mode;
-         std::string why = applyOneOf(mode, v, {"auto", "on", "off"});
-         c.discovery = mode == "on"    ? DiscoveryMode::On
-                       : mode == "off" ? DiscoveryMode::Off
-                                       : DiscoveryMode::Auto;
-         return why;
-       }},
-      {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
-       [](Config& c, const std::string& v) -> std::string {
-         auto level = parseLogLevel(v);
-         if (!level) return "must be error, warn, info or debug";
-         c.logLevel = *level;
-         return "";
-       }},
-      {"STATUS_ADDR", ":9911", "<publish host>:9911",
-       "Where GET /status and GET /metrics are served: host:port, [IPv6]:port, :port (the "
-       "publish host) or off. The health subcommand asks it.",
-       [](Config& c, const std::string& v) { return applyStatusAddr(c.statusAddr, v); }},
-      {"LOG_FORMAT", "plain", nullptr,
-       "plain (one line of text per event) or json (one JSON object per line, with the ECS "
-       "field names of Elasticsearch's own logs).",
-       [](Config& c, const std::string& v) -> std::string {
-         auto format = parseLogFormat(v);
-         if (!format) return "must be plain or json";
-         c.logFormat = *format;
-         return "";
-       }},
-  };
-  return table;
-}
+const Setting kSettings[] = {
+    {"ETCD_ENDPOINTS", "http://127.0.0.1:2379", nullptr,
+     "Comma-separated etcd client URLs; tried in turn on transport errors.",
+     [](Config& c, const std::string& v) -> std::string {
+       c.etcdEndpoints.clear();
+       for (const auto& url : splitList(v)) {
+         std::string why = checkEndpoint(url);
+         if (!why.empty()) return "'" + printableText(url) + "' " + why;
+         c.etcdEndpoints.push_back(url);
+       }
+       return c.etcdEndpoints.empty() ? "must name at least one URL" : "";
+     }},
+    {"ETCD_API", "auto", nullptr,
+     "etcd API: auto (v3 when its JSON gateway answers, else v2; exit 2 when v3 holds no "
+     "registration but v2 does: set v2 to join that fleet), v3 or v2.",
+     [](Config& c, const std::string& v) {
+       return applyOneOf(c.etcdApi, v, {"auto", "v3", "v2"});
+     }},
+    {"ETCD_PREFIX", "/services/elasticsearch", nullptr,
+     "Directory of the registrations of healthy nodes (key = publish host).",
+     [](Config& c, const std::string& v) { return applyKeyPrefix(c.prefix, v); }},
+    {"ETCD_STATE_PREFIX", "", "/es-etcd-entrypoint<ETCD_PREFIX>",
+     "Directory for everything else kept in etcd (announcements, bootstrap state).",
+     [](Config& c, const std::string& v) {
+       return v.empty() ? "" : applyKeyPrefix(c.statePrefix, v);
+     }},
+    {"ETCD_TTL", "20", nullptr, "Seconds a registration lives without a refresh (>= 2).",
+     [](Config& c, const std::string& v) -> std::string {
+       return parseInt(v, 2, 86400, c.ttlSeconds)
+                  ? ""
+                  : "must be a whole number of seconds from 2 to 86400";
+     }},
+    {"ETCD_TIMEOUT", "2s", nullptr, "Deadline of one etcd request.",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.etcdTimeout, v, Millis(100), "100ms");
+     }},
+    {"ETCD_START_TIMEOUT", "30s", nullptr,
+     "How long to retry etcd at start before using the cached peer list (0 = try once).",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.etcdStartTimeout, v, Millis(0), "0s");
+     }},
+    {"ETCD_USERNAME", "", nullptr, "etcd user for v3 authentication.",
+     [](Config& c, const std::string& v) {
+       c.etcdUsername = v;
+       return std::string();
+     }},
+    {"ETCD_PASSWORD", "", nullptr, "etcd password (or ETCD_PASSWORD_FILE); never logged.",
+     [](Config& c, const std::string& v) {
+       c.etcdPassword = v;
+       return std::string();
+     }},
+    {"ETCD_CA_FILE", "", "probed", "CA bundle for https endpoints; default: the system bundle.",
+     [](Config& c, const std::string& v) {
+       c.tls.caFile = v;
+       return std::string();
+     }},
+    {"ETCD_CERT_FILE", "", nullptr, "Client certificate for etcd mTLS.",
+     [](Config& c, const std::string& v) {
+       c.tls.certFile = v;
+       return std::string();
+     }},
+    {"ETCD_KEY_FILE", "", nullptr, "Client key for etcd mTLS.",
+     [](Config& c, const std::string& v) {
+       c.tls.keyFile = v;
+       return std::string();
+     }},
+    {"ES_NODE_NAME", "{hostname}", nullptr, "Node name; {hostname} and {ip} are replaced.",
+     applyNodeName},
+    {"ES_PUBLISH_HOST", "", "detected", "Address peers reach this node at (network.publish_host).",
+     [](Config& c, const std::string& v) { return applyHost(c.publishHost, v); }},
+    {"ES_HTTP_PORT", "9200", nullptr, "HTTP port of the node (http.port); probed for health.",
+     [](Config& c, const std::string& v) { return applyPort(c.httpPort, v); }},
+    {"ES_TRANSPORT_PORT", "9300", nullptr, "Transport port the node listens on.",
+     [](Config& c, const std::string& v) { return applyPort(c.transportPort, v); }},
+    {"ES_TRANSPORT_PUBLISH_PORT", "", "ES_TRANSPORT_PORT",
+     "Transport port peers use, when a port mapping differs (transport.publish_port).",
+     [](Config& c, const std::string& v) {
+       return v.empty() ? "" : applyPort(c.transportPublishPort, v);
+     }},
+    {"ES_CLUSTER_NAME", "", nullptr,
+     "cluster.name; also read from the image's cluster.name variable.",
+     [](Config& c, const std::string& v) { return applyWord(c.clusterName, v); }},
+    {"ES_DISTRIBUTION", "auto", nullptr, "auto, elasticsearch or opensearch.",
+     [](Config& c, const std::string& v) {
+       return applyOneOf(c.distribution, v, {"auto", "elasticsearch", "opensearch"});
+     }},
+    {"ES_VERSION", "", "detected", "Version, e.g. 8.15.0; detected from ES_HOME/lib.",
+     [](Config& c, const std::string& v) {
+       if (!v.empty() && !parseVersion(v)) return std::string("must look like 8.15.0");
+       c.version = v;
+       return std::string();
+     }},
+    {"ES_HOME", "", "detected",
+     "Installation directory (OPENSEARCH_HOME is read too); default: /usr/share/elasticsearch "
+     "or, in an image without it, /usr/share/opensearch.",
+     [](Config& c, const std::string& v) {
+       if (v.empty() || v[0] != '/') return std::string("must be an absolute path");
+       c.esHome = v;
+       return std::string();
+     }},
+    {"ES_PATH_CONF", "", "<ES_HOME>/config",
+     "Config directory (OPENSEARCH_PATH_CONF is read too); unicast_hosts.txt is written here.",
+     [](Config& c, const std::string& v) {
+       c.esPathConf = v;
+       return std::string();
+     }},
+    {"ES_PATH_DATA", "", "<ES_HOME>/data",
+     "Elasticsearch's data directory; empty means a brand-new node (first bootstrap).",
+     [](Config& c, const std::string& v) {
+       c.esPathData = v;
+       return std::string();
+     }},
+    {"STATE_DIR", "", "<ES_PATH_DATA>", "Where the last peer list is cached for etcd outages.",
+     [](Config& c, const std::string& v) {
+       c.stateDir = v;
+       return std::string();
+     }},
+    {"ES_HEALTH_URL", "", "http(s)://127.0.0.1:<ES_HTTP_PORT>",
+     "Base URL of the local node for health probes; https by default when the node's settings "
+     "enable HTTP TLS.",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "";
+       std::string why = checkEndpoint(v);
+       if (!why.empty()) return why;
+       c.healthUrl = v;
+       return "";
+     }},
+    {"ES_HEALTH_CA_FILE", "", "<ES_PATH_CONF>/certs/http_ca.crt if present, else system",
+     "CA bundle that signed the node's HTTP certificate.",
+     [](Config& c, const std::string& v) { return applyPath(c.healthTls.caFile, v); }},
+    {"ES_HEALTH_CERT_FILE", "", nullptr, "Client certificate for the node's HTTP API (mTLS).",
+     [](Config& c, const std::string& v) { return applyPath(c.healthTls.certFile, v); }},
+    {"ES_HEALTH_KEY_FILE", "", nullptr, "Key of ES_HEALTH_CERT_FILE.",
+     [](Config& c, const std::string& v) { return applyPath(c.healthTls.keyFile, v); }},
+    {"ES_HEALTH_TLS_VERIFY", "full", nullptr,
+     "How the node's certificate is checked: full (CA and host name), certificate (CA only), "
+     "none.",
+     [](Config& c, const std::string& v) -> std::string {
+       std::string mode;
+       std::string why = applyOneOf(mode, v, {"full", "certificate", "none"});
+       c.healthTls.verify = mode == "none"          ? TlsVerify::None
+                            : mode == "certificate" ? TlsVerify::Certificate
+                                                    : TlsVerify::Full;
+       return why;
+     }},
+    {"ES_HEALTH_USERNAME", "", "elastic (admin on OpenSearch) with their image's password",
+     "User the health probe authenticates as.",
+     [](Config& c, const std::string& v) { return applyText(c.healthUsername, v); }},
+    {"ES_HEALTH_PASSWORD", "", "ELASTIC_PASSWORD(_FILE)",
+     "Password of ES_HEALTH_USERNAME (or ES_HEALTH_PASSWORD_FILE); never logged.",
+     [](Config& c, const std::string& v) {
+       c.healthPassword = v;
+       return std::string();
+     }},
+    {"ES_HEALTH_API_KEY", "", nullptr,
+     "API key for the probe instead of a password, as Elasticsearch encodes it (or "
+     "ES_HEALTH_API_KEY_FILE); never logged.",
+     [](Config& c, const std::string& v) {
+       c.healthApiKey = v;
+       return std::string();
+     }},
+    {"ES_BOOTSTRAP_EXPECT", "3", nullptr,
+     "Master-eligible nodes of a brand-new cluster (1 for a single-node dev cluster).",
+     [](Config& c, const std::string& v) -> std::string {
+       return parseInt(v, 1, 99, c.bootstrapExpect) ? "" : "must be a whole number from 1 to 99";
+     }},
+    {"ES_BOOTSTRAP_STALE_AFTER", "", "60s or 3 x ETCD_TTL, the longer",
+     "A first-bootstrap decision none of whose members has been announced or registered for "
+     "this long, with no cluster formed, is replaced (at least 2 x ETCD_TTL).",
+     [](Config& c, const std::string& v) {
+       return v.empty() ? "" : applyDuration(c.bootstrapStaleAfter, v, Millis(1000), "1s");
+     }},
+    {"HEALTH_INTERVAL", "5s", nullptr, "Time between health probes (and registration refreshes).",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.healthInterval, v, Millis(100), "100ms");
+     }},
+    {"HEALTH_TIMEOUT", "2s", nullptr, "Deadline of one health probe.",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.healthTimeout, v, Millis(50), "50ms");
+     }},
+    {"HEALTH_FAILURES", "3", nullptr,
+     "Consecutive failed probes before the registration is deleted.",
+     [](Config& c, const std::string& v) -> std::string {
+       return parseInt(v, 1, 1000, c.healthFailures) ? "" : "must be a whole number from 1 to 1000";
+     }},
+    {"STOP_GRACE", "20s", nullptr,
+     "How long Elasticsearch may take to stop after SIGTERM before SIGKILL; keep it below the "
+     "stop timeout of docker/systemd.",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.stopGrace, v, Millis(0), "0s");
+     }},
+    {"STOP_DEREGISTER_TIMEOUT", "1s", nullptr,
+     "On SIGTERM/SIGINT, how long deleting the registration may hold the signal back before it "
+     "goes to Elasticsearch, whether or not etcd answered (0 = forward at once; the "
+     "registration then expires within ETCD_TTL).",
+     [](Config& c, const std::string& v) {
+       return applyDuration(c.stopDeregisterTimeout, v, Millis(0), "0s");
+     }},
+    {"ES_PASS_SETTINGS", "auto", nullptr,
+     "Append the -E settings to the command: auto (only for Elasticsearch start scripts), "
+     "always, never.",
+     [](Config& c, const std::string& v) -> std::string {
+       std::string mode;
+       std::string why = applyOneOf(mode, v, {"auto", "always", "never"});
+       c.passSettings = mode == "always"  ? PassSettings::Always
+                        : mode == "never" ? PassSettings::Never
+                                          : PassSettings::Auto;
+       return why;
+     }},
+    {"DISCOVERY", "auto", nullptr,
+     "auto (discover through etcd when the command starts Elasticsearch, else only "
+     "supervise it), on (always), off (never contact etcd).",
+     [](Config& c, const std::string& v) -> std::string {
+       std::string mode;
+       std::string why = applyOneOf(mode, v, {"auto", "on", "off"});
+       c.discovery = mode == "on"    ? DiscoveryMode::On
+                     : mode == "off" ? DiscoveryMode::Off
+                                     : DiscoveryMode::Auto;
+       return why;
+     }},
+    {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
+     [](Config& c, const std::string& v) -> std::string {
+       auto level = parseLogLevel(v);
+       if (!level) return "must be error, warn, info or debug";
+       c.logLevel = *level;
+       return "";
+     }},
+    {"STATUS_ADDR", ":9911", "<publish host>:9911",
+     "Where GET /status and GET /metrics are served: host:port, [IPv6]:port, :port (the "
+     "publish host) or off. The health subcommand asks it.",
+     [](Config& c, const std::string& v) { return applyStatusAddr(c.statusAddr, v); }},
+    {"LOG_FORMAT", "plain", nullptr,
+     "plain (one line of text per event) or json (one JSON object per line, with the ECS "
+     "field names of Elasticsearch's own logs).",
+     [](Config& c, const std::string& v) -> std::string {
+       auto format = parseLogFormat(v);
+       if (!format) return "must be plain or json";
+       c.logFormat = *format;
+       return "";
+     }},
+};
 
 Poco::Util::OptionSet optionSet() {
   Poco::Util::OptionSet options;
@@ -428,7 +427,7 @@ Poco::Util::OptionSet optionSet() {
   options.addOption(Poco::Util::Option("version", "V", "Print the version and exit."));
   options.addOption(Poco::Util::Option(
       "plan", "", "Print what a start would do (reading etcd, writing nothing) and exit."));
-  for (const auto& s : settings()) {
+  for (const auto& s : kSettings) {
     std::string help = std::string(s.help) + " [env " + s.env;
     std::string shown = s.shownDefault ? s.shownDefault : s.defaultValue;
     if (!shown.empty()) help += ", default " + shown;
@@ -441,39 +440,62 @@ Poco::Util::OptionSet optionSet() {
   return options;
 }
 
+constexpr size_t kSettingCount = sizeof(kSettings) / sizeof(kSettings[0]);
+
+// The index of the setting named `env` in kSettings, or kSettingCount for a name not in it.
+size_t settingIndex(std::string_view env) {
+  for (size_t i = 0; i < kSettingCount; ++i)
+    if (env == kSettings[i].env) return i;
+  return kSettingCount;
+}
+
+// The value each setting takes, by its index in kSettings, layered as the values are read:
+// nothing (no default and none given), the default, or the value given; and who gave it (empty:
+// the default or an official image's setting; else our variable, the OpenSearch image's name for
+// it, or the flag).
+struct Layers {
+  std::optional<std::string> value[kSettingCount];
+  std::string givenBy[kSettingCount];
+
+  Layers() {
+    for (size_t i = 0; i < kSettingCount; ++i)
+      if (*kSettings[i].defaultValue) value[i] = kSettings[i].defaultValue;
+  }
+  void set(std::string_view env, const std::string& v, std::string by = {}) {
+    const size_t i = settingIndex(env);
+    if (i == kSettingCount) return;  // names come from the tables here: not reached
+    value[i] = v;
+    if (!by.empty()) givenBy[i] = std::move(by);
+  }
+};
+
 // Values in the official image's own form that mean one of our settings: the image's start script
 // would pass them as -E too, so we take them over and drop them from the child's environment.
-const std::vector<std::pair<std::string, std::string>>& officialAliases() {
-  static const std::vector<std::pair<std::string, std::string>> aliases = {
-      {"cluster.name", "ES_CLUSTER_NAME"},
-      {"node.name", "ES_NODE_NAME"},
-      {"network.publish_host", "ES_PUBLISH_HOST"},
-      {"http.port", "ES_HTTP_PORT"},
-      {"transport.port", "ES_TRANSPORT_PORT"},
-      {"transport.publish_port", "ES_TRANSPORT_PUBLISH_PORT"},
-  };
-  return aliases;
-}
+const std::pair<const char*, const char*> kOfficialAliases[] = {
+    {"cluster.name", "ES_CLUSTER_NAME"},
+    {"node.name", "ES_NODE_NAME"},
+    {"network.publish_host", "ES_PUBLISH_HOST"},
+    {"http.port", "ES_HTTP_PORT"},
+    {"transport.port", "ES_TRANSPORT_PORT"},
+    {"transport.publish_port", "ES_TRANSPORT_PUBLISH_PORT"},
+};
 
 // The official OpenSearch image's names for the home and the config directory (its start
 // script and tools read them): read as ours, which win when both are set.
-const std::vector<std::pair<std::string, std::string>>& openSearchAliases() {
-  static const std::vector<std::pair<std::string, std::string>> aliases = {
-      {"OPENSEARCH_HOME", "ES_HOME"},
-      {"OPENSEARCH_PATH_CONF", "ES_PATH_CONF"},
-  };
-  return aliases;
-}
+const std::pair<const char*, const char*> kOpenSearchAliases[] = {
+    {"OPENSEARCH_HOME", "ES_HOME"},
+    {"OPENSEARCH_PATH_CONF", "ES_PATH_CONF"},
+};
 
-// Fills `chosen` with the layered value of each setting and records absorbed official vars.
-void layerOfficialEnv(const Env& env, std::map<std::string, std::string>& chosen,
-                      std::vector<std::string>& absorbed) {
+// Layers the official image's forms of our settings and records the variables absorbed.
+void layerOfficialEnv(const Env& env, Layers& chosen, std::vector<std::string>& absorbed) {
   for (const auto& [name, value] : env) {
-    std::string setting = name;
-    if (name.rfind("ES_SETTING_", 0) == 0) setting = decodeEsSettingName(name);
-    for (const auto& [official, ours] : officialAliases()) {
+    const bool encoded = name.rfind("ES_SETTING_", 0) == 0;
+    const std::string decoded = encoded ? decodeEsSettingName(name) : std::string();
+    const std::string_view setting = encoded ? decoded : name;
+    for (const auto& [official, ours] : kOfficialAliases) {
       if (setting != official) continue;
-      chosen[ours] = value;
+      chosen.set(ours, value);
       absorbed.push_back(name);
     }
   }
@@ -485,15 +507,12 @@ std::string describe(const std::string& env, const std::string& value) {
 
 // Our secrets: each may come from a file named by <NAME>_FILE instead, as the official images
 // allow for theirs. Neither form reaches the child: Elasticsearch has no use for them.
-const std::vector<std::string>& secretSettings() {
-  static const std::vector<std::string> names = {"ETCD_PASSWORD", "ES_HEALTH_PASSWORD",
-                                                 "ES_HEALTH_API_KEY"};
-  return names;
-}
+const char* const kSecretSettings[] = {"ETCD_PASSWORD", "ES_HEALTH_PASSWORD", "ES_HEALTH_API_KEY"};
 
-bool isSecret(const std::string& env) {
-  const auto& names = secretSettings();
-  return std::find(names.begin(), names.end(), env) != names.end();
+bool isSecret(std::string_view env) {
+  for (const char* name : kSecretSettings)
+    if (env == name) return true;
+  return false;
 }
 
 std::string chomp(std::string text) {
@@ -691,53 +710,47 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env, 
   std::map<std::string, std::string> flags;
   parseArgs(args, flags, c, out.errors);
 
-  std::map<std::string, std::string> chosen;
-  for (const auto& s : settings()) {
-    if (*s.defaultValue) chosen[s.env] = s.defaultValue;
-  }
+  Layers chosen;
   layerOfficialEnv(env, chosen, c.absorbedEnv);
   for (const char* name : {"discovery.type", "ES_SETTING_DISCOVERY_TYPE"}) {
     auto it = env.find(name);
     if (it != env.end() && it->second == "single-node") c.singleNode = true;
   }
   readImageEnv(env, readFile, c, out.errors);
-  for (const auto& name : secretSettings()) {
-    if (auto secret = secretFromEnv(env, name, readFile, out.errors)) chosen[name] = *secret;
-    for (const auto& form : {name, name + "_FILE"})
+  for (const char* name : kSecretSettings) {
+    if (auto secret = secretFromEnv(env, name, readFile, out.errors)) chosen.set(name, *secret);
+    for (const auto& form : {std::string(name), std::string(name) + "_FILE"})
       if (env.count(form)) c.secretEnv.push_back(form);
   }
-  // Where each value given came from: our variable, the official OpenSearch image's name for it,
-  // or the flag.
-  std::map<std::string, std::string> givenBy;
-  for (const auto& [theirs, ours] : openSearchAliases()) {
-    if (auto it = env.find(theirs); it != env.end()) {
-      chosen[ours] = it->second;
-      givenBy[ours] = theirs;
-    }
+  for (const auto& [theirs, ours] : kOpenSearchAliases) {
+    if (auto it = env.find(theirs); it != env.end()) chosen.set(ours, it->second, theirs);
   }
-  for (const auto& s : settings()) {
+  for (size_t i = 0; i < kSettingCount; ++i) {
+    const char* name = kSettings[i].env;
     // A secret's env form was taken above, with its _FILE twin.
-    if (auto it = env.find(s.env); it != env.end() && !isSecret(s.env)) {
-      chosen[s.env] = it->second;
-      givenBy[s.env] = s.env;
+    if (auto it = env.find(name); it != env.end() && !isSecret(name)) {
+      chosen.value[i] = it->second;
+      chosen.givenBy[i] = name;
     }
-    if (auto it = flags.find(flagFor(s.env)); it != flags.end()) {
-      chosen[s.env] = it->second;
-      givenBy[s.env] = "--" + flagFor(s.env);
+    if (flags.empty()) continue;
+    if (auto it = flags.find(flagFor(name)); it != flags.end()) {
+      chosen.value[i] = it->second;
+      chosen.givenBy[i] = "--" + flagFor(name);
     }
   }
-  for (const auto& s : settings()) {
-    auto it = chosen.find(s.env);
-    if (it == chosen.end()) continue;
+  for (size_t i = 0; i < kSettingCount; ++i) {
+    const Setting& s = kSettings[i];
+    if (!chosen.value[i]) continue;
+    const std::string& value = *chosen.value[i];
     // Values end up in JSON (registrations, etcd requests), headers, logs and command lines.
-    std::string why = textProblem(it->second);
-    if (why.empty()) why = s.apply(c, it->second);
+    std::string why = textProblem(value);
+    if (why.empty()) why = s.apply(c, value);
     if (why.empty()) continue;
     // Never echo a secret back, even in an error.
-    std::string shown = isSecret(s.env) ? "***" : it->second;
-    auto alias = givenBy.find(s.env);
-    if (alias != givenBy.end() && alias->second != s.env && alias->second[0] != '-')
-      out.errors.push_back(alias->second + " (read as " + s.env + ") = \"" + printableText(shown) +
+    std::string shown = isSecret(s.env) ? "***" : value;
+    const std::string& by = chosen.givenBy[i];
+    if (!by.empty() && by != s.env && by[0] != '-')
+      out.errors.push_back(by + " (read as " + s.env + ") = \"" + printableText(shown) +
                            "\": " + why);
     else
       out.errors.push_back(describe(s.env, shown) + ": " + why);
@@ -747,24 +760,27 @@ ConfigOutcome parseConfig(const std::vector<std::string>& args, const Env& env, 
     c.esHome = home.home;
     c.layoutReason = home.reason;
   } else {
-    c.esHomeFrom = givenBy["ES_HOME"];
+    c.esHomeFrom = chosen.givenBy[settingIndex("ES_HOME")];
     c.layoutReason = "set by " + c.esHomeFrom;
   }
   addDerivedDefaults(c);
   // Derived defaults are shown as derived, not as the empty text that asked for them.
-  const std::map<std::string, std::string> derived = {
+  const std::pair<const char*, std::string> derived[] = {
       {"ETCD_STATE_PREFIX", c.statePrefix},
       {"ES_PATH_CONF", c.esPathConf},
       {"ES_PATH_DATA", c.esPathData},
       {"STATE_DIR", c.stateDir},
       {"ES_TRANSPORT_PUBLISH_PORT", std::to_string(c.transportPublishPort)},
       {"ES_BOOTSTRAP_STALE_AFTER", std::to_string(c.bootstrapStaleAfter.count()) + "ms"}};
-  for (const auto& s : settings()) {
-    if (isSecret(s.env)) continue;
-    auto it = chosen.find(s.env);
-    std::string value = it == chosen.end() ? "" : it->second;
-    if (auto d = derived.find(s.env); d != derived.end() && value.empty()) value = d->second;
-    c.shownSettings.emplace_back(s.env, withoutUserinfo(value));
+  c.shownSettings.reserve(kSettingCount);
+  for (size_t i = 0; i < kSettingCount; ++i) {
+    const char* name = kSettings[i].env;
+    if (isSecret(name)) continue;
+    std::string value = chosen.value[i].value_or("");
+    if (value.empty())
+      for (const auto& [derivedName, derivedValue] : derived)
+        if (std::strcmp(derivedName, name) == 0) value = derivedValue;
+    c.shownSettings.emplace_back(name, withoutUserinfo(value));
   }
   if (out.errors.empty()) crossCheck(c, out.errors);
   return out;
@@ -804,20 +820,12 @@ std::string helpText() {
   return text.str();
 }
 
-std::string readWholeFile(const std::string& path, bool& ok) {
-  std::ifstream in(path, std::ios::binary);
-  ok = static_cast<bool>(in);
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 Env currentEnvironment() {
   Env env;
   for (char** e = environ; e && *e; ++e) {
-    std::string entry(*e);
-    size_t eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    const char* eq = std::strchr(*e, '=');
+    if (eq != nullptr)
+      env.insert_or_assign(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
   }
   return env;
 }

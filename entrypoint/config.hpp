@@ -15,7 +15,8 @@
 namespace esetcd {
 
 using Millis = std::chrono::milliseconds;
-using Env = std::map<std::string, std::string>;
+// std::less<>: looked up by the C strings of the settings table without a copy of each name.
+using Env = std::map<std::string, std::string, std::less<>>;
 
 enum class PassSettings { Auto, Always, Never };
 
@@ -127,6 +128,5 @@ bool parseDuration(const std::string& text, Millis& out);
 std::string decodeEsSettingName(const std::string& envName);
 
 Env currentEnvironment();
-std::string readWholeFile(const std::string& path, bool& ok);
 
 }  // namespace esetcd

@@ -1,6 +1,6 @@
 #include "dry_run.hpp"
 
-#include <iostream>
+#include <cstdio>
 
 #include "assembly.hpp"
 #include "bootstrap.hpp"
@@ -175,8 +175,8 @@ int planFor(const Config& c, const CommandClass& command, DryRun& run) {
   NodeSetup setup;
   auto errors = resolveNodeSetup(c, command, setup);
   if (!errors.empty()) {
-    for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
-    std::cerr << "es-etcd-entrypoint: --plan: a start would exit 2; see --help\n";
+    for (const auto& e : errors) std::fprintf(stderr, "es-etcd-entrypoint: error: %s\n", e.c_str());
+    std::fputs("es-etcd-entrypoint: --plan: a start would exit 2; see --help\n", stderr);
     return exit_code::kUsage;
   }
   run.node = setup.self.nodeName + " at " +
@@ -265,11 +265,11 @@ int planCommand(const Config& c) {
   } else {
     std::vector<std::string> errors;
     run.command = supervisedCommand(c, command, errors);
-    for (const auto& e : errors) std::cerr << "es-etcd-entrypoint: error: " << e << "\n";
+    for (const auto& e : errors) std::fprintf(stderr, "es-etcd-entrypoint: error: %s\n", e.c_str());
     if (!errors.empty()) return exit_code::kUsage;
     run.removedEnv = c.secretEnv;
   }
-  std::cout << formatDryRun(run);
+  std::fputs(formatDryRun(run).c_str(), stdout);
   return code;
 }
 

@@ -1,6 +1,6 @@
 #include "health_check.hpp"
 
-#include <iostream>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "identity.hpp"
@@ -64,7 +64,7 @@ int healthCommand(const Config& c) {
     request.timeout = c.healthTimeout;
     verdict = healthVerdict(httpPerform(request, TlsOptions{}), url);
   }
-  std::cout << verdict.line << "\n";
+  std::fprintf(stdout, "%s\n", verdict.line.c_str());
   return verdict.code;
 }
 

@@ -86,8 +86,17 @@ std::string formatLogLine(LogFormat format, LogLevel level, long long epochMilli
   if (format == LogFormat::Plain) {
     // One event, one line: a newline or a stray byte in a text from etcd or the node shows as
     // \xNN and cannot forge a line of its own.
-    return "es-etcd-entrypoint[" + std::to_string(pid) + "] " + isoTimeUtc(epochMillis) + " " +
-           levelLetter(level) + " " + printableText(message);
+    std::string line;
+    line.reserve(48 + message.size());
+    line += "es-etcd-entrypoint[";
+    line += std::to_string(pid);
+    line += "] ";
+    line += isoTimeUtc(epochMillis);
+    line += ' ';
+    line += levelLetter(level);
+    line += ' ';
+    line += printableText(message);
+    return line;
   }
   nlohmann::ordered_json line = {
       {"@timestamp", isoTimeUtc(epochMillis)},
@@ -114,9 +123,10 @@ void logEvent(LogLevel level, const std::string& action, const std::string& mess
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  writeLine(formatLogLine(gFormat.load(), level, now, static_cast<int>(::getpid()), action, message,
-                          fields) +
-            "\n");
+  std::string line = formatLogLine(gFormat.load(), level, now, static_cast<int>(::getpid()), action,
+                                   message, fields);
+  line += '\n';
+  writeLine(line);
 }
 
 void logError(const std::string& message) {

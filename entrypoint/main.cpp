@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 
 #include "app.hpp"
 #include "supervisor.hpp"
@@ -11,9 +10,8 @@ int main(int argc, char** argv) {
   esetcd::blockAsyncSignals();
   int code = esetcd::runApp(argc, argv);
   // _exit, not return: the monitor thread may still be finishing a request, and running static
-  // destructors under it would be a race. Nothing else is buffered.
-  std::cout.flush();
-  std::cerr.flush();
+  // destructors under it would be a race. Output goes through stdio only (no iostream, whose
+  // static initialiser would set up the C++ locale at every start): one flush is enough.
   std::fflush(nullptr);
   _exit(code);
 }

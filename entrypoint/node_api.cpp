@@ -156,10 +156,10 @@ bool nodeServesHttps(const NodeSettingSources& sources, Distribution distributio
 }
 
 NodeApi resolveNodeApi(const Config& c, Distribution distribution, bool https,
-                       bool defaultCaPresent) {
+                       bool defaultCaPresent, int httpPort) {
   NodeApi api;
   api.baseUrl = c.healthUrl.empty() ? (https ? "https" : "http") + std::string("://127.0.0.1:") +
-                                          std::to_string(c.httpPort)
+                                          std::to_string(httpPort != 0 ? httpPort : c.httpPort)
                                     : c.healthUrl;
   api.tls = c.healthTls;
   if (api.tls.caFile.empty() && defaultCaPresent)

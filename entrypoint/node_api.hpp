@@ -48,9 +48,11 @@ bool nodeServesHttps(const NodeSettingSources& sources, Distribution distributio
 // Everything the probe needs. `defaultCaPresent`: $ES_PATH_CONF/certs/http_ca.crt exists (where
 // the 8.x auto-configuration leaves the HTTP CA), used when ES_HEALTH_CA_FILE is not set.
 // Credentials: ES_HEALTH_API_KEY, else ES_HEALTH_PASSWORD, else the image's own password
-// (ELASTIC_PASSWORD as "elastic"; OpenSearch's initial admin password as "admin").
+// (ELASTIC_PASSWORD as "elastic"; OpenSearch's initial admin password as "admin"). `httpPort`:
+// the port the node listens on when it is not ES_HTTP_PORT (an -Ehttp.port of the command); 0:
+// ES_HTTP_PORT.
 NodeApi resolveNodeApi(const Config& c, Distribution distribution, bool https,
-                       bool defaultCaPresent);
+                       bool defaultCaPresent, int httpPort = 0);
 
 // One line for the start-up log: URL, CA, verification and principal; no secret.
 std::string describeNodeApi(const NodeApi& api);

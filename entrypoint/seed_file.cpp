@@ -5,8 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "host.hpp"
 #include "log.hpp"
@@ -17,11 +15,9 @@ namespace esetcd {
 namespace {
 
 bool sameContent(const std::string& path, const std::string& content) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream existing;
-  existing << in.rdbuf();
-  return existing.str() == content;
+  bool ok = false;
+  std::string existing = readWholeFile(path, ok);
+  return ok && existing == content;
 }
 
 // A System error with errno's number and text.
@@ -31,6 +27,25 @@ Error systemError(const std::string& what) {
 }
 
 }  // namespace
+
+std::string readWholeFile(const std::string& path, bool& ok) {
+  std::string text;
+  ok = false;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
 
 Result<WriteOutcome> writeFileIfChanged(const std::string& path, const std::string& content,
                                         bool durable) {

@@ -10,6 +10,11 @@
 
 namespace esetcd {
 
+// The whole content of `path`; `ok` tells whether it could be read. read(2), not a stream: the
+// start reads its files before the exec, and an iostream there would initialise the C++ locale
+// (tens of microseconds, a dozen page faults) that nothing before the exec needs.
+std::string readWholeFile(const std::string& path, bool& ok);
+
 enum class WriteOutcome { Unchanged, Written };
 
 // Replaces `path` with `content` unless it already holds exactly that. A System error (errno in

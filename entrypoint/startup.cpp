@@ -103,9 +103,8 @@ std::map<std::string, std::string> nodeConfigFile(const Config& c, const Flavor&
 NodeApi resolveProbe(const Config& c, const NodeSetup& setup, const NodeSettingSources& sources) {
   bool https = nodeServesHttps(sources, setup.flavor.distribution);
   bool defaultCa = ::access((c.esPathConf + "/certs/http_ca.crt").c_str(), R_OK) == 0;
-  Config probed = c;
-  probed.httpPort = setup.self.httpPort;  // -Ehttp.port on the command line wins
-  return resolveNodeApi(probed, setup.flavor.distribution, https, defaultCa);
+  // -Ehttp.port on the command line wins over ES_HTTP_PORT.
+  return resolveNodeApi(c, setup.flavor.distribution, https, defaultCa, setup.self.httpPort);
 }
 
 }  // namespace

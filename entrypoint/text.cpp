@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace esetcd {
 
@@ -81,6 +80,21 @@ std::string withoutUserinfo(std::string text) {
   return text;
 }
 
+namespace {
+
+// Appends `value` (>= 0) in decimal, zero-padded to at least `width` digits.
+void appendDigits(std::string& out, long long value, int width) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 || n < width);
+  while (n > 0) out += digits[--n];
+}
+
+}  // namespace
+
 std::string isoTimeUtc(long long epochMillis) {
   if (epochMillis < 0) epochMillis = 0;
   const long long seconds = epochMillis / 1000;
@@ -96,10 +110,24 @@ std::string isoTimeUtc(long long epochMillis) {
   const long long day = dayOfYear - (153 * shifted + 2) / 5 + 1;
   const long long month = shifted < 10 ? shifted + 3 : shifted - 9;
   const long long year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", year, month,
-                day, secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60,
-                epochMillis % 1000);
+  // Digits by hand rather than snprintf: every log line has a time, and formatting seven numbers
+  // through printf costs more than the rest of a plain line.
+  std::string text;
+  text.reserve(24);
+  appendDigits(text, year, 4);
+  text += '-';
+  appendDigits(text, month, 2);
+  text += '-';
+  appendDigits(text, day, 2);
+  text += 'T';
+  appendDigits(text, secondOfDay / 3600, 2);
+  text += ':';
+  appendDigits(text, secondOfDay / 60 % 60, 2);
+  text += ':';
+  appendDigits(text, secondOfDay % 60, 2);
+  text += '.';
+  appendDigits(text, epochMillis % 1000, 3);
+  text += 'Z';
   return text;
 }
 

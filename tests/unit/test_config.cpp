@@ -220,6 +220,11 @@ TEST_CASE("endpoint lists, URLs and key prefixes are checked") {
   auto many = parse({"--etcd-endpoints=http://a:2379, https://b:2379"});
   REQUIRE(many.errors.empty());
   CHECK(many.config.etcdEndpoints == std::vector<std::string>{"http://a:2379", "https://b:2379"});
+  // A trailing comma adds nothing; an empty item between two is an error, not skipped.
+  CHECK(parse({"--etcd-endpoints=http://a:2379,"}).config.etcdEndpoints ==
+        std::vector<std::string>{"http://a:2379"});
+  CHECK(mentions(parse({"--etcd-endpoints=http://a:2379,,http://b:2379"}).errors, "ETCD_ENDPOINTS",
+                 "scheme"));
   CHECK(mentions(parse({"--etcd-endpoints=http://a:2379/v2"}).errors, "ETCD_ENDPOINTS", "path"));
   CHECK(mentions(parse({"--etcd-endpoints="}).errors, "ETCD_ENDPOINTS", "at least one"));
   CHECK(mentions(parse({"--etcd-prefix=services"}).errors, "ETCD_PREFIX", "start with /"));

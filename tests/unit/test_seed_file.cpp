@@ -53,6 +53,24 @@ TEST_CASE("the file is written, left alone when unchanged, replaced when changed
   CHECK(inode(path) != first);
 }
 
+TEST_CASE("readWholeFile reads a file of any size whole, and tells a missing one apart") {
+  TempDir dir;
+  const std::string path = dir.path + "/unicast_hosts.txt";
+  // Larger than one read(2) of its buffer, and with a NUL: nothing is cut short.
+  std::string content(20000, 'x');
+  content[10] = '\0';
+  content += "end\n";
+  REQUIRE(VALUE_OF(writeFileIfChanged(path, content)) == WriteOutcome::Written);
+  bool ok = false;
+  CHECK(readWholeFile(path, ok) == content);
+  CHECK(ok);
+  CHECK(readWholeFile(dir.path + "/absent", ok).empty());
+  CHECK_FALSE(ok);
+  // A directory opens but cannot be read: not ok either.
+  CHECK(readWholeFile(dir.path, ok).empty());
+  CHECK_FALSE(ok);
+}
+
 TEST_CASE("a failed write says why and leaves no temp file") {
   TempDir dir;
   auto failed = writeFileIfChanged(dir.path + "/missing/x", "a");
