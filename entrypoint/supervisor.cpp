@@ -545,13 +545,16 @@ int superviseChild(Supervisor& sup, const StopPlan& plan) {
   bool killed = false;
   bool deregistered = false;
   auto deadline = Clock::time_point::max();
+  bool started = !plan.afterStart;  // plan.afterStart has run, or never will
+  const auto startAt = Clock::now() + plan.afterStartDelay;
+  auto until = [](Clock::time_point when) {
+    return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(when - Clock::now()),
+                      std::chrono::milliseconds(1), std::chrono::milliseconds(10000));
+  };
   for (;;) {
     std::chrono::milliseconds wait(10000);
-    if (stopping && !killed) {
-      wait =
-          std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
-                     std::chrono::milliseconds(1), wait);
-    }
+    if (stopping && !killed) wait = until(deadline);
+    if (!started) wait = std::min(wait, until(startAt));
     const SupervisorEvent ev = sup.wait(wait);
     if (ev.type == SupervisorEvent::Type::ChildExited) {
       if (!deregistered) runBounded(plan.deregister, plan.deregisterTimeout);
@@ -567,9 +570,14 @@ int superviseChild(Supervisor& sup, const StopPlan& plan) {
                                  : ": stopping the command"));
         runBounded(plan.deregister, plan.deregisterTimeout);
         deregistered = true;
+        started = true;  // a stopping node sets nothing up
         deadline = Clock::now() + plan.grace;
       }
       if (isForwarded(ev.signal)) sup.forward(ev.signal);
+    }
+    if (!started && Clock::now() >= startAt) {
+      started = true;
+      plan.afterStart();
     }
     if (stopping && !killed && Clock::now() >= deadline) {
       logWarn("the command did not stop within STOP_GRACE; sending SIGKILL to its process group");

@@ -155,12 +155,18 @@ struct StopPlan {
   // Runs once, on a thread of its own, on the first TERM/INT and when the child exits; must
   // honour its own deadline (it is not waited for past deregisterTimeout).
   std::function<void()> deregister;
+  // Runs once on the loop's thread, `afterStartDelay` after supervision began, unless the child
+  // exited or a TERM/INT came first: the supervisor's own set-up, kept off the CPU while the
+  // command execs and takes its first steps.
+  std::function<void()> afterStart;
+  std::chrono::milliseconds afterStartDelay{0};
 };
 
 // The signal loop of PID 1 once the child runs: forwards every signal (isForwarded), reaps, and on
 // the first TERM/INT runs plan.deregister for at most plan.deregisterTimeout, then forwards the
-// signal and SIGKILLs the child's group plan.grace later if it is still there. Returns the
-// child's mapped exit status (exitCodeForWaitStatus).
+// signal and SIGKILLs the child's group plan.grace later if it is still there; runs
+// plan.afterStart when its delay has passed. Returns the child's mapped exit status
+// (exitCodeForWaitStatus).
 int superviseChild(Supervisor& sup, const StopPlan& plan);
 
 }  // namespace esetcd

@@ -10,6 +10,8 @@
 //                               signal us inside the window the real entrypoint spends on etcd
 //   MINI_INIT_LEAK_FD=N         open /dev/null as fd N without close-on-exec, so a test can check
 //                               that the child does not inherit it
+//   MINI_INIT_AFTER_START_MS=N  give the loop an afterStart (the entrypoint's own set-up after the
+//                               spawn) due N ms after supervision begins; it logs "after-start ran"
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +82,10 @@ int main(int argc, char** argv) {
   esetcd::StopPlan plan;
   if (const long grace = envNumber("MINI_INIT_STOP_GRACE_MS"); grace >= 0)
     plan.grace = std::chrono::milliseconds(grace);
+  if (const long after = envNumber("MINI_INIT_AFTER_START_MS"); after >= 0) {
+    plan.afterStartDelay = std::chrono::milliseconds(after);
+    plan.afterStart = [] { esetcd::logInfo("after-start ran"); };
+  }
   const int code = esetcd::superviseChild(supervisor, plan);
   esetcd::logInfo("child exited, exit code " + std::to_string(code) + ", reaped " +
                   std::to_string(supervisor.reapedCount()) + " processes");

@@ -450,3 +450,46 @@ TEST_CASE("negative twin: an init in the background does not take the terminal")
   CHECK(report.at("tty_fg") != report.at("pgid"));
   CHECK(report.at("tty_fg") != "-1");
 }
+
+TEST_CASE(
+    "the set-up after the spawn runs once, when its delay has passed (mini_init: after start)") {
+  TempDir dir;
+  LaunchOptions options;
+  options.output = dir.file("init.log");
+  options.env = {"MINI_INIT_AFTER_START_MS=300"};
+  const auto launched = std::chrono::steady_clock::now();
+  Running init =
+      launch(initCommand(probe({"touch", dir.file("up"), "wait-file", dir.file("stop"), "10000"})),
+             options);
+  REQUIRE(waitUntil([&] { return countIn(init.output(), "after-start ran") == 1; }, kStart));
+  CHECK(std::chrono::steady_clock::now() - launched >= Millis(300));
+  CHECK(fileExists(dir.file("up")));  // the command was running well before
+  writeFile(dir.file("stop"), "");
+  CHECK(init.waitExit(kExit) == 0);
+  INFO("init output: " << init.output());
+  CHECK(countIn(init.output(), "after-start ran") == 1);
+}
+
+TEST_CASE(
+    "a command that exits, or a stop, before the delay skips the set-up (mini_init: after start)") {
+  TempDir dir;
+  LaunchOptions options;
+  options.output = dir.file("init.log");
+  options.env = {"MINI_INIT_AFTER_START_MS=10000"};
+  SECTION("the command exits first: its code at once, no set-up") {
+    Running init = launch(initCommand(probe({"exit", "7"})), options);
+    CHECK(init.waitExit(kExit) == 7);  // kExit is shorter than the delay: nothing waited for it
+    INFO("init output: " << init.output());
+    CHECK(countIn(init.output(), "after-start ran") == 0);
+  }
+  SECTION("a TERM first: forwarded, and no set-up then or later") {
+    Running init = launch(
+        initCommand(probe({"touch", dir.file("up"), "wait-file", dir.file("stop"), "10000"})),
+        options);
+    REQUIRE(waitUntil([&] { return fileExists(dir.file("up")); }, kStart));
+    REQUIRE(kill(init.pid(), SIGTERM) == 0);
+    CHECK(init.waitExit(kExit) == 143);
+    INFO("init output: " << init.output());
+    CHECK(countIn(init.output(), "after-start ran") == 0);
+  }
+}
