@@ -5,6 +5,7 @@
 #include <charconv>
 #include <iterator>
 #include <limits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -63,6 +64,147 @@ std::string stringField(const json& object, const char* name) {
 std::optional<std::string> bytesField(const json& object, const char* name) {
   return base64Decode(stringField(object, name));
 }
+
+// A range answer read as the parser meets it (nlohmann's SAX interface) rather than through a
+// JSON tree: the listing at start, up to 1,000 registrations and the largest answer the
+// entrypoint reads before its command runs, takes a quarter fewer instructions this way (1,000
+// registrations: 33.2 million before, 24.0 million; the lexer is most of the rest). It reads what
+// the tree did: header.revision (0 without one; a string, or an integer that fits int64), and
+// kvs[].key and .value (empty when missing or not a string; an element that is no object is an
+// empty pair); of names given twice, the last counts; every other field is skipped whole.
+class RangeReader final : public nlohmann::json_sax<json> {
+ public:
+  bool wasObject() const { return wasObject_; }
+
+  // The answer's listing, sorted by key, or why it makes no sense.
+  Result<Listing> listing() {
+    if (!revision_) return malformed("range answer", "bad header revision");
+    Listing listing;
+    listing.revision = *revision_;
+    if (!kvsSeen_) return listing;  // no match: "kvs" is omitted
+    if (!kvsArray_) return malformed("range answer", "kvs is not an array");
+    for (const auto& [rawKey, rawValue] : kvs_) {
+      auto key = base64Decode(rawKey);
+      auto value = base64Decode(rawValue);
+      if (!key || !value) return malformed("range answer", "key or value is not base64");
+      listing.kvs.push_back(KeyValue{std::move(*key), std::move(*value)});
+    }
+    std::sort(listing.kvs.begin(), listing.kvs.end(),
+              [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
+    return listing;
+  }
+
+  bool null() override { return scalar(std::nullopt, nullptr); }
+  bool boolean(bool) override { return scalar(std::nullopt, nullptr); }
+  bool number_integer(number_integer_t value) override {
+    return scalar(static_cast<int64_t>(value), nullptr);
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    const bool fits = value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    return scalar(fits ? std::optional<int64_t>(static_cast<int64_t>(value)) : std::nullopt,
+                  nullptr);
+  }
+  bool number_float(number_float_t, const string_t&) override {
+    return scalar(std::nullopt, nullptr);
+  }
+  bool string(string_t& text) override { return scalar(std::nullopt, &text); }
+  bool binary(binary_t&) override { return scalar(std::nullopt, nullptr); }
+  bool start_object(std::size_t) override { return open(Frame::Kv); }
+  bool start_array(std::size_t) override { return open(Frame::Kvs); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& name) override {
+    const Frame in = frames_.back();
+    slot_ = in == Frame::Top      ? (name == "header" ? Slot::Header
+                                     : name == "kvs"  ? Slot::Kvs
+                                                      : Slot::None)
+            : in == Frame::Header ? (name == "revision" ? Slot::Revision : Slot::None)
+            : in == Frame::Kv     ? (name == "key"     ? Slot::Key
+                                     : name == "value" ? Slot::Value
+                                                       : Slot::None)
+                                  : Slot::None;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // Where the parser is: the answer itself, its header, its kvs array, one element of it, or
+  // anything else (skipped). What the next value is for: one of the fields read, or nothing.
+  enum class Frame { Top, Header, Kvs, Kv, Other };
+  enum class Slot { None, Header, Kvs, Revision, Key, Value };
+
+  // Whether the next value is an element of the kvs array; if so, its pair begins (empty unless
+  // the element is an object with those fields).
+  bool element() {
+    if (frames_.back() != Frame::Kvs) return false;
+    kvs_.emplace_back();
+    return true;
+  }
+
+  // A value that is no object or array. `number`: an integer that fits int64; `text`: a string.
+  bool scalar(std::optional<int64_t> number, const std::string* text) {
+    if (frames_.empty()) return false;  // the answer is no object
+    if (element()) return true;
+    const Slot slot = std::exchange(slot_, Slot::None);
+    if (slot == Slot::Header) revision_ = 0;  // a header that is no object holds no revision
+    if (slot == Slot::Kvs) setKvs(false);
+    if (slot == Slot::Revision) revision_ = text != nullptr ? parseInt64(*text) : number;
+    if (slot == Slot::Key) kvs_.back().first = text != nullptr ? *text : std::string();
+    if (slot == Slot::Value) kvs_.back().second = text != nullptr ? *text : std::string();
+    return true;
+  }
+
+  // An object (`kind` Kv) or an array (`kind` Kvs) begins.
+  bool open(Frame kind) {
+    const bool object = kind == Frame::Kv;
+    if (frames_.empty()) {
+      wasObject_ = object;
+      frames_.push_back(Frame::Top);
+      return object;
+    }
+    if (element()) {
+      frames_.push_back(object ? Frame::Kv : Frame::Other);
+      return true;
+    }
+    const Slot slot = std::exchange(slot_, Slot::None);
+    Frame frame = Frame::Other;
+    if (slot == Slot::Header) {
+      revision_ = 0;  // the last header counts, and one without a revision means 0
+      if (object) frame = Frame::Header;
+    }
+    if (slot == Slot::Kvs) {
+      setKvs(!object);
+      if (!object) frame = Frame::Kvs;
+    }
+    if (slot == Slot::Revision) revision_ = std::nullopt;
+    if (slot == Slot::Key) kvs_.back().first.clear();
+    if (slot == Slot::Value) kvs_.back().second.clear();
+    frames_.push_back(frame);
+    return true;
+  }
+
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+
+  // A "kvs" field: the last one counts.
+  void setKvs(bool isArray) {
+    kvsSeen_ = true;
+    kvsArray_ = isArray;
+    kvs_.clear();
+  }
+
+  std::vector<Frame> frames_;
+  Slot slot_ = Slot::None;
+  bool wasObject_ = false;
+  std::optional<int64_t> revision_ = 0;
+  bool kvsSeen_ = false;
+  bool kvsArray_ = false;
+  std::vector<std::pair<std::string, std::string>> kvs_;  // base64 key and value, as sent
+};
 
 // A streaming endpoint (keepalive, watch) wraps each message in {"result": ...}.
 const json& unwrapResult(const json& message) {
@@ -383,27 +525,10 @@ bool v3GatewayAnswered(std::string_view body) {
 }
 
 Result<Listing> v3ParseRange(std::string_view body) {
-  auto parsed = parseObject("range answer", body);
-  if (!parsed) return parsed.error();
-  Listing listing;
-  const auto header = parsed->find("header");
-  const auto revision = header != parsed->end() && header->is_object()
-                            ? int64Field(*header, "revision")
-                            : std::optional<int64_t>(0);
-  if (!revision) return malformed("range answer", "bad header revision");
-  listing.revision = *revision;
-  const auto kvs = parsed->find("kvs");
-  if (kvs == parsed->end()) return listing;  // no match: "kvs" is omitted
-  if (!kvs->is_array()) return malformed("range answer", "kvs is not an array");
-  for (const auto& kv : *kvs) {
-    const auto key = bytesField(kv, "key");
-    const auto value = bytesField(kv, "value");
-    if (!key || !value) return malformed("range answer", "key or value is not base64");
-    listing.kvs.push_back(KeyValue{*key, *value});
-  }
-  std::sort(listing.kvs.begin(), listing.kvs.end(),
-            [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
-  return listing;
+  RangeReader reader;
+  if (!json::sax_parse(body.begin(), body.end(), &reader) || !reader.wasObject())
+    return malformed("range answer", "not a JSON object");
+  return reader.listing();
 }
 
 Result<std::optional<Versioned>> v3ParseVersioned(std::string_view body) {

@@ -193,6 +193,49 @@ TEST_CASE("v3 range answers that make no sense are Malformed") {
   CHECK(v3ParseRange(R"({"header":{"revision":1.5}})").error().kind == ErrorKind::Malformed);
 }
 
+TEST_CASE("v3 range answers: unknown fields skipped whole, the last of a name counts") {
+  // Nested unknown fields, even ones named like ours, change nothing.
+  const auto nested = v3ParseRange(
+      R"({"x":{"kvs":[{"key":"L3g="}],"header":{"revision":"9"}},"header":{"revision":"4",)"
+      R"("y":[{"revision":"8"}]},"kvs":[{"key":"L2E=","z":{"key":"L3o="},"value":"MQ=="}]})");
+  REQUIRE(nested);
+  CHECK(nested->revision == 4);
+  REQUIRE(nested->kvs.size() == 1);
+  CHECK(nested->kvs[0].key == "/a");
+  CHECK(nested->kvs[0].value == "1");
+  // Names given twice: the last one counts, for the header, its revision, kvs and a pair.
+  const auto twice =
+      v3ParseRange(R"({"header":{"revision":"2"},"header":{"revision":"3","revision":5},)"
+                   R"("kvs":[{"key":"L2I="}],"kvs":[{"key":"L2I=","key":"L2M="}]})");
+  REQUIRE(twice);
+  CHECK(twice->revision == 5);
+  REQUIRE(twice->kvs.size() == 1);
+  CHECK(twice->kvs[0].key == "/c");
+  // A header that is no object, or without a revision, means revision 0.
+  CHECK(v3ParseRange(R"({"header":[1,2]})")->revision == 0);
+  CHECK(v3ParseRange(R"({"header":{"revision":"7"},"header":{}})")->revision == 0);
+  // An element that is no object is an empty pair; a key or value of another type is empty.
+  const auto odd = v3ParseRange(R"({"kvs":[7,[1],{"key":5,"value":null},{"key":"L2Q="}]})");
+  REQUIRE(odd);
+  REQUIRE(odd->kvs.size() == 4);
+  CHECK(odd->kvs[0].key.empty());
+  CHECK(odd->kvs[3].key == "/d");
+}
+
+TEST_CASE("v3 range answers: revisions as strings or integers that fit int64, nothing else") {
+  CHECK(v3ParseRange(R"({"header":{"revision":12}})")->revision == 12);
+  CHECK(v3ParseRange(R"({"header":{"revision":"9223372036854775807"}})")->revision ==
+        9223372036854775807LL);
+  for (const char* bad :
+       {R"({"header":{"revision":9223372036854775808}})", R"({"header":{"revision":"12x"}})",
+        R"({"header":{"revision":null}})", R"({"header":{"revision":true}})",
+        R"({"header":{"revision":{}}})", R"({"kvs":{"key":"L2E="}})", R"({"kvs":"L2E="})", "", "7",
+        R"({"kvs":[]} trailing)"}) {
+    INFO(bad);
+    CHECK(v3ParseRange(bad).error().kind == ErrorKind::Malformed);
+  }
+}
+
 TEST_CASE("v3 key lease of a range answer") {
   const auto bound = v3ParseKeyLease(withHeader(
       R"("kvs":[{"key":"L2E=","value":"eA==","lease":"9223372036854775000"}],"count":"1")"));
