@@ -451,16 +451,28 @@ TEST_CASE("negative twin: an init in the background does not take the terminal")
   CHECK(report.at("tty_fg") != "-1");
 }
 
+namespace {
+
+// mini_init with its afterStart due `delayMs` after the spawn, logging to dir/init.log.
+LaunchOptions afterStartIn(const TempDir& dir, long delayMs) {
+  LaunchOptions options;
+  options.output = dir.file("init.log");
+  options.env = {"MINI_INIT_AFTER_START_MS=" + std::to_string(delayMs)};
+  return options;
+}
+
+// A child that touches dir/up, then runs until dir/stop exists.
+std::vector<std::string> runsUntilStopped(const TempDir& dir) {
+  return probe({"touch", dir.file("up"), "wait-file", dir.file("stop"), "10000"});
+}
+
+}  // namespace
+
 TEST_CASE(
     "the set-up after the spawn runs once, when its delay has passed (mini_init: after start)") {
   TempDir dir;
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = {"MINI_INIT_AFTER_START_MS=300"};
   const auto launched = std::chrono::steady_clock::now();
-  Running init =
-      launch(initCommand(probe({"touch", dir.file("up"), "wait-file", dir.file("stop"), "10000"})),
-             options);
+  Running init = launch(initCommand(runsUntilStopped(dir)), afterStartIn(dir, 300));
   REQUIRE(waitUntil([&] { return countIn(init.output(), "after-start ran") == 1; }, kStart));
   CHECK(std::chrono::steady_clock::now() - launched >= Millis(300));
   CHECK(fileExists(dir.file("up")));  // the command was running well before
@@ -473,9 +485,7 @@ TEST_CASE(
 TEST_CASE(
     "a command that exits, or a stop, before the delay skips the set-up (mini_init: after start)") {
   TempDir dir;
-  LaunchOptions options;
-  options.output = dir.file("init.log");
-  options.env = {"MINI_INIT_AFTER_START_MS=10000"};
+  const LaunchOptions options = afterStartIn(dir, 10000);
   SECTION("the command exits first: its code at once, no set-up") {
     Running init = launch(initCommand(probe({"exit", "7"})), options);
     CHECK(init.waitExit(kExit) == 7);  // kExit is shorter than the delay: nothing waited for it
@@ -483,9 +493,7 @@ TEST_CASE(
     CHECK(countIn(init.output(), "after-start ran") == 0);
   }
   SECTION("a TERM first: forwarded, and no set-up then or later") {
-    Running init = launch(
-        initCommand(probe({"touch", dir.file("up"), "wait-file", dir.file("stop"), "10000"})),
-        options);
+    Running init = launch(initCommand(runsUntilStopped(dir)), options);
     REQUIRE(waitUntil([&] { return fileExists(dir.file("up")); }, kStart));
     REQUIRE(kill(init.pid(), SIGTERM) == 0);
     CHECK(init.waitExit(kExit) == 143);
