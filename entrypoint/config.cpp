@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -102,6 +103,21 @@ std::string applyOneOf(std::string& out, const std::string& v, std::vector<std::
   }
   out = v;
   return "";
+}
+
+// The choice named `v` into `out`; else "must be one of ..." in the order given.
+template <typename Choice>
+std::string applyChoice(Choice& out, const std::string& v,
+                        std::initializer_list<std::pair<const char*, Choice>> choices) {
+  std::string list;
+  for (const auto& [name, choice] : choices) {
+    if (v == name) {
+      out = choice;
+      return "";
+    }
+    list += (list.empty() ? "" : ", ") + std::string(name);
+  }
+  return "must be one of " + list;
 }
 
 std::string applyKeyPrefix(std::string& out, const std::string& v) {
@@ -316,13 +332,11 @@ const Setting kSettings[] = {
     {"ES_HEALTH_TLS_VERIFY", "full", nullptr,
      "How the node's certificate is checked: full (CA and host name), certificate (CA only), "
      "none.",
-     [](Config& c, const std::string& v) -> std::string {
-       std::string mode;
-       std::string why = applyOneOf(mode, v, {"full", "certificate", "none"});
-       c.healthTls.verify = mode == "none"          ? TlsVerify::None
-                            : mode == "certificate" ? TlsVerify::Certificate
-                                                    : TlsVerify::Full;
-       return why;
+     [](Config& c, const std::string& v) {
+       return applyChoice(c.healthTls.verify, v,
+                          {{"full", TlsVerify::Full},
+                           {"certificate", TlsVerify::Certificate},
+                           {"none", TlsVerify::None}});
      }},
     {"ES_HEALTH_USERNAME", "", "elastic (admin on OpenSearch) with their image's password",
      "User the health probe authenticates as.",
@@ -380,24 +394,19 @@ const Setting kSettings[] = {
     {"ES_PASS_SETTINGS", "auto", nullptr,
      "Append the -E settings to the command: auto (only for Elasticsearch start scripts), "
      "always, never.",
-     [](Config& c, const std::string& v) -> std::string {
-       std::string mode;
-       std::string why = applyOneOf(mode, v, {"auto", "always", "never"});
-       c.passSettings = mode == "always"  ? PassSettings::Always
-                        : mode == "never" ? PassSettings::Never
-                                          : PassSettings::Auto;
-       return why;
+     [](Config& c, const std::string& v) {
+       return applyChoice(c.passSettings, v,
+                          {{"auto", PassSettings::Auto},
+                           {"always", PassSettings::Always},
+                           {"never", PassSettings::Never}});
      }},
     {"DISCOVERY", "auto", nullptr,
      "auto (discover through etcd when the command starts Elasticsearch, else only "
      "supervise it), on (always), off (never contact etcd).",
-     [](Config& c, const std::string& v) -> std::string {
-       std::string mode;
-       std::string why = applyOneOf(mode, v, {"auto", "on", "off"});
-       c.discovery = mode == "on"    ? DiscoveryMode::On
-                     : mode == "off" ? DiscoveryMode::Off
-                                     : DiscoveryMode::Auto;
-       return why;
+     [](Config& c, const std::string& v) {
+       return applyChoice(
+           c.discovery, v,
+           {{"auto", DiscoveryMode::Auto}, {"on", DiscoveryMode::On}, {"off", DiscoveryMode::Off}});
      }},
     {"LOG_LEVEL", "info", nullptr, "error, warn, info or debug.",
      [](Config& c, const std::string& v) -> std::string {

@@ -182,6 +182,15 @@ TEST_CASE("the command starts at the first non-option or after --") {
   CHECK(mentions(parse({"--etcd-tll=3"}).errors, "--etcd-tll=3", ""));
 }
 
+TEST_CASE("ES_PASS_SETTINGS takes auto, always or never, and names them when it is neither") {
+  CHECK(parse({}).config.passSettings == PassSettings::Auto);
+  CHECK(parse({}, {{"ES_PASS_SETTINGS", "always"}}).config.passSettings == PassSettings::Always);
+  CHECK(parse({"--es-pass-settings=never"}).config.passSettings == PassSettings::Never);
+  CHECK(mentions(parse({}, {{"ES_PASS_SETTINGS", "Always"}}).errors,
+                 "ES_PASS_SETTINGS (--es-pass-settings) = \"Always\"",
+                 "must be one of auto, always, never"));
+}
+
 TEST_CASE("DISCOVERY takes auto, on or off, from the environment or the flag") {
   CHECK(parse({}).config.discovery == DiscoveryMode::Auto);
   CHECK(parse({}, {{"DISCOVERY", "on"}}).config.discovery == DiscoveryMode::On);
