@@ -187,8 +187,12 @@ leaf() {
   openssl_quiet x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
     -CAcreateserial -days 2 -extfile "$PKI/$name.cnf" -out "$PKI/$name.crt"
 }
-leaf server-ec ec serverAuth DNS:localhost,IP:127.0.0.1
-leaf server-rsa rsa serverAuth DNS:localhost,IP:127.0.0.1
+# clientAuth too: etcd's gRPC gateway dials etcd itself with the server certificate as its client
+# certificate (etcd-io/etcd#9785), and with --client-cert-auth a serverAuth-only certificate is
+# refused there; a request through the gateway then fails with "tls: bad certificate" whenever
+# the gateway's own connection is the one being made (seen once in a full run).
+leaf server-ec ec serverAuth,clientAuth DNS:localhost,IP:127.0.0.1
+leaf server-rsa rsa serverAuth,clientAuth DNS:localhost,IP:127.0.0.1
 leaf client-ec ec clientAuth DNS:client
 leaf client-rsa rsa clientAuth DNS:client
 # The same EC key in SEC1 ("BEGIN EC PRIVATE KEY"), the form cfssl (etcd's documented tool) writes.
